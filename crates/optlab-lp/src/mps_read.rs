@@ -1,0 +1,530 @@
+//! MPS reader: fixed and free format, RANGES, BOUNDS (UP/LO/FX/FR/MI/PL/BV/LI/UI), OBJSENSE,
+//! integer markers (relaxed), gzip input. Errors carry the 1-based line number.
+
+use crate::model::LpProblem;
+use crate::sparse::CsrMatrix;
+use std::collections::HashMap;
+use std::io::Read;
+use std::path::Path;
+
+/// Values with magnitude at least this are read as infinite.
+pub const MPS_INFINITY: f64 = 1e20;
+
+/// Which MPS dialect to parse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MpsFormat {
+    /// Try free format, fall back to fixed columns if that fails.
+    Auto,
+    /// Fixed columns (fields at 2-3, 5-12, 15-22, 25-36, 40-47, 50-61); names may hold spaces.
+    Fixed,
+    /// Whitespace-separated tokens.
+    Free,
+}
+
+/// An error while reading an MPS file.
+#[derive(Debug, thiserror::Error)]
+pub enum MpsError {
+    /// The file could not be read or decompressed.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// Path of the file.
+        path: String,
+        /// Underlying error.
+        source: std::io::Error,
+    },
+    /// Malformed content at a given line.
+    #[error("line {line}: {msg}")]
+    Parse {
+        /// 1-based line number.
+        line: usize,
+        /// What is wrong.
+        msg: String,
+    },
+}
+
+fn perr<T>(line: usize, msg: impl Into<String>) -> Result<T, MpsError> {
+    Err(MpsError::Parse {
+        line,
+        msg: msg.into(),
+    })
+}
+
+/// Reads an MPS file (plain or gzip-compressed, detected by its magic bytes).
+pub fn read_mps_file(path: &Path, format: MpsFormat) -> Result<LpProblem, MpsError> {
+    let io = |source| MpsError::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    let bytes = std::fs::read(path).map_err(io)?;
+    let text = if bytes.starts_with(&[0x1f, 0x8b]) {
+        let mut s = String::new();
+        flate2::read::MultiGzDecoder::new(&bytes[..])
+            .read_to_string(&mut s)
+            .map_err(io)?;
+        s
+    } else {
+        String::from_utf8(bytes)
+            .map_err(|e| io(std::io::Error::new(std::io::ErrorKind::InvalidData, e)))?
+    };
+    parse_mps(&text, format)
+}
+
+/// Parses MPS text.
+pub fn parse_mps(text: &str, format: MpsFormat) -> Result<LpProblem, MpsError> {
+    match format {
+        // Report the error of the dialect that got further into the file.
+        MpsFormat::Auto => parse_with(text, false).or_else(|free_err| {
+            parse_with(text, true).map_err(|fixed_err| match (&free_err, &fixed_err) {
+                (MpsError::Parse { line: a, .. }, MpsError::Parse { line: b, .. }) if b > a => {
+                    fixed_err
+                }
+                _ => free_err,
+            })
+        }),
+        MpsFormat::Fixed => parse_with(text, true),
+        MpsFormat::Free => parse_with(text, false),
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Section {
+    None,
+    Name,
+    ObjSense,
+    Rows,
+    Columns,
+    Rhs,
+    Ranges,
+    Bounds,
+    End,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum RowKind {
+    E,
+    L,
+    G,
+}
+
+/// Splits a fixed-format data line into its six fields (missing fields are empty).
+fn fixed_fields(line: &str) -> Vec<String> {
+    let spans = [(1, 3), (4, 12), (14, 22), (24, 36), (39, 47), (49, 61)];
+    let b = line.as_bytes();
+    let mut out = Vec::new();
+    for &(s, e) in &spans {
+        let e = e.min(b.len());
+        out.push(if s < e {
+            String::from_utf8_lossy(&b[s..e]).trim().to_string()
+        } else {
+            String::new()
+        });
+    }
+    // Drop trailing empty fields so callers can count them.
+    while out.last().is_some_and(|f| f.is_empty()) {
+        out.pop();
+    }
+    out
+}
+
+fn num(tok: &str, line: usize) -> Result<f64, MpsError> {
+    match tok.parse::<f64>() {
+        Ok(v) if v.is_nan() => perr(line, format!("NaN value '{tok}'")),
+        Ok(v) if v >= MPS_INFINITY => Ok(f64::INFINITY),
+        Ok(v) if v <= -MPS_INFINITY => Ok(f64::NEG_INFINITY),
+        Ok(v) => Ok(v),
+        Err(_) => perr(line, format!("expected a number, found '{tok}'")),
+    }
+}
+
+struct Builder {
+    name: String,
+    maximize: bool,
+    obj_name: Option<String>,
+    dropped_n_rows: std::collections::HashSet<String>,
+    row_index: HashMap<String, usize>,
+    row_names: Vec<String>,
+    row_kind: Vec<RowKind>,
+    rhs: Vec<f64>,
+    range: Vec<Option<f64>>,
+    col_index: HashMap<String, usize>,
+    col_names: Vec<String>,
+    obj: Vec<f64>,
+    obj_offset: f64,
+    is_int: Vec<bool>,
+    lower: Vec<f64>,
+    upper: Vec<f64>,
+    lower_set: Vec<bool>,
+    upper_set: Vec<bool>,
+    triplets: Vec<(usize, usize, f64)>,
+    in_int_marker: bool,
+}
+
+impl Builder {
+    fn add_coef(&mut self, col: usize, row: &str, val: f64, line: usize) -> Result<(), MpsError> {
+        if !val.is_finite() {
+            return perr(line, format!("infinite coefficient in row '{row}'"));
+        }
+        if Some(row) == self.obj_name.as_deref() {
+            self.obj[col] += val;
+        } else if let Some(&i) = self.row_index.get(row) {
+            self.triplets.push((i, col, val));
+        } else if !self.dropped_n_rows.contains(row) {
+            return perr(line, format!("unknown row '{row}'"));
+        }
+        Ok(())
+    }
+
+    fn set_rhs(
+        &mut self,
+        row: &str,
+        val: f64,
+        line: usize,
+        is_range: bool,
+    ) -> Result<(), MpsError> {
+        if Some(row) == self.obj_name.as_deref() {
+            if !is_range {
+                self.obj_offset = -val;
+            }
+        } else if let Some(&i) = self.row_index.get(row) {
+            if is_range {
+                self.range[i] = Some(val);
+            } else {
+                self.rhs[i] = val;
+            }
+        } else if !self.dropped_n_rows.contains(row) {
+            return perr(line, format!("unknown row '{row}'"));
+        }
+        Ok(())
+    }
+
+    fn column(&self, name: &str, line: usize) -> Result<usize, MpsError> {
+        match self.col_index.get(name) {
+            Some(&j) => Ok(j),
+            None => perr(line, format!("unknown column '{name}'")),
+        }
+    }
+}
+
+fn parse_with(text: &str, fixed: bool) -> Result<LpProblem, MpsError> {
+    let mut b = Builder {
+        name: String::new(),
+        maximize: false,
+        obj_name: None,
+        dropped_n_rows: Default::default(),
+        row_index: HashMap::new(),
+        row_names: vec![],
+        row_kind: vec![],
+        rhs: vec![],
+        range: vec![],
+        col_index: HashMap::new(),
+        col_names: vec![],
+        obj: vec![],
+        obj_offset: 0.0,
+        is_int: vec![],
+        lower: vec![],
+        upper: vec![],
+        lower_set: vec![],
+        upper_set: vec![],
+        triplets: vec![],
+        in_int_marker: false,
+    };
+    let mut section = Section::None;
+    let mut last_line = 0;
+    for (idx, raw) in text.lines().enumerate() {
+        let line = idx + 1;
+        last_line = line;
+        let raw = raw.trim_end_matches('\r');
+        if raw.trim().is_empty() || raw.starts_with('*') {
+            continue;
+        }
+        if !raw.starts_with([' ', '\t']) {
+            let mut toks = raw.split_whitespace();
+            let head = toks.next().unwrap_or("").to_ascii_uppercase();
+            let rest: Vec<&str> = toks.collect();
+            section = match head.as_str() {
+                "NAME" => {
+                    b.name = rest.join(" ");
+                    Section::Name
+                }
+                "OBJSENSE" => {
+                    if let Some(s) = rest.first() {
+                        b.maximize = parse_sense(s, line)?;
+                    }
+                    Section::ObjSense
+                }
+                "ROWS" => Section::Rows,
+                "COLUMNS" => Section::Columns,
+                "RHS" => Section::Rhs,
+                "RANGES" => Section::Ranges,
+                "BOUNDS" => Section::Bounds,
+                "ENDATA" => Section::End,
+                _ if section == Section::ObjSense => {
+                    b.maximize = parse_sense(&head, line)?;
+                    Section::ObjSense
+                }
+                _ => perr(line, format!("unknown section '{head}'"))?,
+            };
+            if section == Section::End {
+                break;
+            }
+            continue;
+        }
+        let f: Vec<String> = if fixed && section != Section::ObjSense && !raw.contains("MARKER") {
+            fixed_fields(raw)
+        } else {
+            raw.split_whitespace().map(str::to_string).collect()
+        };
+        match section {
+            Section::ObjSense => b.maximize = parse_sense(&f[0], line)?,
+            Section::Rows => parse_row(&mut b, &f, line)?,
+            Section::Columns => parse_column(&mut b, &f, line, fixed)?,
+            Section::Rhs | Section::Ranges => {
+                let is_range = section == Section::Ranges;
+                // Set name is optional in free format: pairs start at 0 or 1.
+                let start = if fixed {
+                    2
+                } else if f.len() % 2 == 1 {
+                    1
+                } else {
+                    0
+                };
+                if f.len() < start + 2 || !(f.len() - start).is_multiple_of(2) {
+                    return perr(
+                        line,
+                        format!(
+                            "expected [set] row value [row value], found {} fields",
+                            f.len()
+                        ),
+                    );
+                }
+                for pair in f[start..].chunks(2) {
+                    let v = num(&pair[1], line)?;
+                    b.set_rhs(&pair[0], v, line, is_range)?;
+                }
+            }
+            Section::Bounds => parse_bound(&mut b, &f, line, fixed)?,
+            Section::Name | Section::None => return perr(line, "data line outside of any section"),
+            Section::End => break,
+        }
+    }
+    if section != Section::End {
+        return perr(last_line, "missing ENDATA");
+    }
+    finish(b, last_line)
+}
+
+fn parse_sense(tok: &str, line: usize) -> Result<bool, MpsError> {
+    match tok.to_ascii_uppercase().as_str() {
+        "MAX" | "MAXIMIZE" => Ok(true),
+        "MIN" | "MINIMIZE" => Ok(false),
+        other => perr(line, format!("unknown objective sense '{other}'")),
+    }
+}
+
+fn parse_row(b: &mut Builder, f: &[String], line: usize) -> Result<(), MpsError> {
+    if f.len() != 2 {
+        return perr(
+            line,
+            format!(
+                "ROWS line needs a type and a name, found {} fields",
+                f.len()
+            ),
+        );
+    }
+    let name = f[1].clone();
+    if b.row_index.contains_key(&name) || b.obj_name.as_ref() == Some(&name) {
+        return perr(line, format!("duplicate row '{name}'"));
+    }
+    let kind = match f[0].to_ascii_uppercase().as_str() {
+        "N" => {
+            if b.obj_name.is_none() {
+                b.obj_name = Some(name);
+            } else {
+                b.dropped_n_rows.insert(name);
+            }
+            return Ok(());
+        }
+        "E" => RowKind::E,
+        "L" => RowKind::L,
+        "G" => RowKind::G,
+        other => return perr(line, format!("unknown row type '{other}'")),
+    };
+    b.row_index.insert(name.clone(), b.row_names.len());
+    b.row_names.push(name);
+    b.row_kind.push(kind);
+    b.rhs.push(0.0);
+    b.range.push(None);
+    Ok(())
+}
+
+fn parse_column(b: &mut Builder, f: &[String], line: usize, fixed: bool) -> Result<(), MpsError> {
+    let f = if fixed && !f.iter().any(|t| t.contains("MARKER")) {
+        &f[1.min(f.len())..]
+    } else {
+        f
+    };
+    if f.len() >= 3 && f[1].trim_matches('\'').eq_ignore_ascii_case("MARKER") {
+        match f[2].trim_matches('\'').to_ascii_uppercase().as_str() {
+            "INTORG" => b.in_int_marker = true,
+            "INTEND" => b.in_int_marker = false,
+            other => return perr(line, format!("unknown marker '{other}'")),
+        }
+        return Ok(());
+    }
+    if f.len() != 3 && f.len() != 5 {
+        return perr(
+            line,
+            format!(
+                "COLUMNS line needs column row value [row value], found {} fields",
+                f.len()
+            ),
+        );
+    }
+    let name = &f[0];
+    let col = match b.col_index.get(name) {
+        Some(&j) if j + 1 == b.col_names.len() => j,
+        Some(_) => return perr(line, format!("column '{name}' is not contiguous")),
+        None => {
+            let j = b.col_names.len();
+            b.col_index.insert(name.clone(), j);
+            b.col_names.push(name.clone());
+            b.obj.push(0.0);
+            b.is_int.push(b.in_int_marker);
+            b.lower.push(0.0);
+            b.upper.push(f64::INFINITY);
+            b.lower_set.push(false);
+            b.upper_set.push(false);
+            j
+        }
+    };
+    for pair in f[1..].chunks(2) {
+        let v = num(&pair[1], line)?;
+        b.add_coef(col, &pair[0], v, line)?;
+    }
+    Ok(())
+}
+
+fn parse_bound(b: &mut Builder, f: &[String], line: usize, fixed: bool) -> Result<(), MpsError> {
+    if f.is_empty() {
+        return perr(line, "empty BOUNDS line");
+    }
+    let kind = f[0].to_ascii_uppercase();
+    if !matches!(
+        kind.as_str(),
+        "UP" | "UI" | "LO" | "LI" | "FX" | "FR" | "MI" | "PL" | "BV"
+    ) {
+        return perr(line, format!("unsupported bound type '{kind}'"));
+    }
+    let needs_value = !matches!(kind.as_str(), "FR" | "MI" | "PL" | "BV");
+    // Work out where the column name sits: with or without a bound-set name.
+    let col_pos = if fixed {
+        2
+    } else if needs_value {
+        if f.len() >= 4 {
+            2
+        } else {
+            1
+        }
+    } else if f.len() >= 4 || (f.len() == 3 && (kind != "BV" || !b.col_index.contains_key(&f[1]))) {
+        2
+    } else {
+        1
+    };
+    let Some(col_name) = f.get(col_pos) else {
+        return perr(line, "BOUNDS line without a column name");
+    };
+    let j = b.column(col_name, line)?;
+    let value = match f.get(col_pos + 1) {
+        Some(t) => Some(num(t, line)?),
+        None if needs_value => return perr(line, format!("bound type {kind} needs a value")),
+        None => None,
+    };
+    let v = value.unwrap_or(0.0);
+    match kind.as_str() {
+        "UP" | "UI" => {
+            b.upper[j] = v;
+            b.upper_set[j] = true;
+            if v < 0.0 && !b.lower_set[j] && b.lower[j] == 0.0 {
+                b.lower[j] = f64::NEG_INFINITY;
+            }
+        }
+        "LO" | "LI" => {
+            b.lower[j] = v;
+            b.lower_set[j] = true;
+        }
+        "FX" => {
+            b.lower[j] = v;
+            b.upper[j] = v;
+            b.lower_set[j] = true;
+            b.upper_set[j] = true;
+        }
+        "FR" => {
+            b.lower[j] = f64::NEG_INFINITY;
+            b.upper[j] = f64::INFINITY;
+            b.lower_set[j] = true;
+            b.upper_set[j] = true;
+        }
+        "MI" => {
+            b.lower[j] = f64::NEG_INFINITY;
+            b.lower_set[j] = true;
+        }
+        "PL" => {
+            b.upper[j] = f64::INFINITY;
+            b.upper_set[j] = true;
+        }
+        "BV" => {
+            b.lower[j] = 0.0;
+            b.upper[j] = 1.0;
+            b.lower_set[j] = true;
+            b.upper_set[j] = true;
+        }
+        other => return perr(line, format!("unsupported bound type '{other}'")),
+    }
+    Ok(())
+}
+
+fn finish(b: Builder, last_line: usize) -> Result<LpProblem, MpsError> {
+    let m = b.row_names.len();
+    let mut row_lower = vec![0.0; m];
+    let mut row_upper = vec![0.0; m];
+    for i in 0..m {
+        let (r, rng) = (b.rhs[i], b.range[i]);
+        let (lo, hi) = match (b.row_kind[i], rng) {
+            (RowKind::E, None) => (r, r),
+            (RowKind::E, Some(q)) if q >= 0.0 => (r, r + q),
+            (RowKind::E, Some(q)) => (r + q, r),
+            (RowKind::L, None) => (f64::NEG_INFINITY, r),
+            (RowKind::L, Some(q)) => (r - q.abs(), r),
+            (RowKind::G, None) => (r, f64::INFINITY),
+            (RowKind::G, Some(q)) => (r, r + q.abs()),
+        };
+        row_lower[i] = lo;
+        row_upper[i] = hi;
+    }
+    let mut upper = b.upper;
+    for j in 0..upper.len() {
+        if b.is_int[j] && !b.upper_set[j] {
+            upper[j] = 1.0;
+        }
+    }
+    let (sign, n) = (if b.maximize { -1.0 } else { 1.0 }, b.col_names.len());
+    let p = LpProblem {
+        name: b.name,
+        obj: b.obj.iter().map(|c| sign * c + 0.0).collect(),
+        obj_offset: sign * b.obj_offset,
+        maximize: b.maximize,
+        a: CsrMatrix::from_triplets(m, n, &b.triplets),
+        row_lower,
+        row_upper,
+        col_lower: b.lower,
+        col_upper: upper,
+        row_names: b.row_names,
+        col_names: b.col_names,
+        obj_name: b.obj_name.unwrap_or_else(|| "OBJ".into()),
+    };
+    p.validate().map_err(|e| MpsError::Parse {
+        line: last_line,
+        msg: e.to_string(),
+    })?;
+    Ok(p)
+}

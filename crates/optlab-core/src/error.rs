@@ -1,0 +1,87 @@
+//! Errors that name the problem: what was wrong, and where.
+
+use std::path::PathBuf;
+
+/// Everything in optlab-core that can go wrong because of user input.
+#[derive(Debug, thiserror::Error)]
+pub enum CoreError {
+    /// A file that should exist does not, or cannot be read.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// The file involved.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// A checkpoint or weights file holds a tensor the model does not have.
+    #[error("{path}: unknown tensor name `{name}` (the model has no parameter of that name)")]
+    UnknownTensor {
+        /// The file involved.
+        path: PathBuf,
+        /// The offending tensor name.
+        name: String,
+    },
+    /// A parameter of the model is missing from the file.
+    #[error("{path}: missing tensor `{name}` required by the model")]
+    MissingTensor {
+        /// The file involved.
+        path: PathBuf,
+        /// The missing tensor name.
+        name: String,
+    },
+    /// A tensor has a different shape in the file than in the model.
+    #[error("{path}: shape mismatch for `{name}`: file has {found:?}, model expects {expected:?}")]
+    ShapeMismatch {
+        /// The file involved.
+        path: PathBuf,
+        /// The tensor name.
+        name: String,
+        /// Shape in the model.
+        expected: Vec<usize>,
+        /// Shape in the file.
+        found: Vec<usize>,
+    },
+    /// A file exists but its contents are not what it claims to be.
+    #[error("{path}: corrupt or unreadable file: {reason}")]
+    Corrupt {
+        /// The file involved.
+        path: PathBuf,
+        /// What was wrong.
+        reason: String,
+    },
+    /// A text corpus is not valid UTF-8.
+    #[error("{path}: corpus is not valid UTF-8 (first bad byte at offset {offset})")]
+    NotUtf8 {
+        /// The file involved.
+        path: PathBuf,
+        /// Byte offset of the first invalid byte.
+        offset: usize,
+    },
+    /// Training produced a non-finite loss or gradient.
+    #[error("non-finite {what} at step {step}; last good checkpoint kept at {checkpoint}")]
+    NonFinite {
+        /// "loss" or "gradient norm".
+        what: &'static str,
+        /// The step at which it happened.
+        step: usize,
+        /// Where the last good checkpoint is.
+        checkpoint: String,
+    },
+    /// A configuration value is out of range.
+    #[error("invalid configuration: {0}")]
+    Config(String),
+    /// An error from the tensor library.
+    #[error(transparent)]
+    Candle(#[from] candle_core::Error),
+}
+
+/// Result type of optlab-core.
+pub type Result<T> = std::result::Result<T, CoreError>;
+
+impl CoreError {
+    /// Helper for `map_err` on I/O calls.
+    pub fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> CoreError {
+        let path = path.into();
+        move |source| CoreError::Io { path, source }
+    }
+}

@@ -1,0 +1,115 @@
+//! Rotary position embedding in the Hugging Face "rotate half" layout, fused both ways.
+//!
+//! For a head vector split into halves `(x1, x2)` and tables `cos, sin` of shape
+//! `[seq, head_dim/2]`: `y1 = x1 cos - x2 sin`, `y2 = x2 cos + x1 sin`. The map is a rotation,
+//! so its transpose is the same map with `sin` negated, which is how the backward pass runs.
+
+use candle_core::{CpuStorage, CustomOp3, Layout, Result, Shape, Tensor};
+
+use super::kernel::{contiguous, for_each_row, KFloat};
+use crate::dispatch_float;
+
+struct Rope {
+    negate_sin: bool,
+}
+
+fn rope_fwd<T: KFloat>(
+    negate: bool,
+    s: [(&CpuStorage, &Layout); 3],
+) -> Result<(CpuStorage, Shape)> {
+    let x = contiguous::<T>(s[0].0, s[0].1, "rope")?;
+    let cos = contiguous::<T>(s[1].0, s[1].1, "rope")?;
+    let sin = contiguous::<T>(s[2].0, s[2].1, "rope")?;
+    let dims = s[0].1.dims();
+    if dims.len() < 2 {
+        candle_core::bail!("rope: expected [.., seq, head_dim], got {dims:?}");
+    }
+    let d = dims[dims.len() - 1];
+    let t = dims[dims.len() - 2];
+    let h = d / 2;
+    if d % 2 != 0 || cos.len() != t * h || sin.len() != t * h {
+        candle_core::bail!("rope: tables must be [{t}, {h}] for input {dims:?}");
+    }
+    let mut out = vec![T::zero(); x.len()];
+    for_each_row(&mut out, d, |r, o| {
+        let pos = r % t;
+        let (xr, cr, sr) = (
+            &x[r * d..(r + 1) * d],
+            &cos[pos * h..(pos + 1) * h],
+            &sin[pos * h..(pos + 1) * h],
+        );
+        for i in 0..h {
+            let s = if negate { -sr[i] } else { sr[i] };
+            o[i] = xr[i] * cr[i] - xr[i + h] * s;
+            o[i + h] = xr[i + h] * cr[i] + xr[i] * s;
+        }
+    });
+    Ok((T::to_cpu_storage_owned(out), s[0].1.shape().clone()))
+}
+
+impl CustomOp3 for Rope {
+    fn name(&self) -> &'static str {
+        "optlab-rope"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let s = [(s1, l1), (s2, l2), (s3, l3)];
+        dispatch_float!("rope", s1.dtype(), rope_fwd, self.negate_sin, s)
+    }
+
+    fn bwd(
+        &self,
+        _x: &Tensor,
+        cos: &Tensor,
+        sin: &Tensor,
+        _res: &Tensor,
+        grad: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        let op = Rope {
+            negate_sin: !self.negate_sin,
+        };
+        let dx = grad.contiguous()?.apply_op3_no_bwd(cos, sin, &op)?;
+        Ok((Some(dx), None, None))
+    }
+}
+
+/// Differentiable rotary embedding of `x: [.., seq, head_dim]` with `cos, sin: [seq, head_dim/2]`.
+pub fn rope(x: &Tensor, cos: &Tensor, sin: &Tensor) -> Result<Tensor> {
+    x.contiguous()?.apply_op3(
+        &cos.contiguous()?,
+        &sin.contiguous()?,
+        Rope { negate_sin: false },
+    )
+}
+
+/// Cos/sin tables for positions `0..max_len` and base `theta`, each `[max_len, head_dim/2]`.
+pub fn rope_tables(
+    head_dim: usize,
+    max_len: usize,
+    theta: f64,
+    dev: &candle_core::Device,
+) -> Result<(Tensor, Tensor)> {
+    let h = head_dim / 2;
+    let mut cos = Vec::with_capacity(max_len * h);
+    let mut sin = Vec::with_capacity(max_len * h);
+    for p in 0..max_len {
+        for i in 0..h {
+            let freq = 1.0 / theta.powf(2.0 * i as f64 / head_dim as f64);
+            let a = p as f64 * freq;
+            cos.push(a.cos() as f32);
+            sin.push(a.sin() as f32);
+        }
+    }
+    Ok((
+        Tensor::from_vec(cos, (max_len, h), dev)?,
+        Tensor::from_vec(sin, (max_len, h), dev)?,
+    ))
+}

@@ -7,11 +7,17 @@
 // Numerical kernels index several parallel arrays at once; iterator chains would obscure them.
 #![allow(clippy::needless_range_loop)]
 
+pub mod kkt;
 pub mod model;
 pub mod mps_read;
 pub mod mps_write;
+pub mod pdhg;
+pub mod scaling;
+pub mod solution;
 pub mod sparse;
 
 pub use model::LpProblem;
 pub use mps_read::{parse_mps, read_mps_file, MpsError, MpsFormat};
 pub use mps_write::{to_mps_string, write_mps_file};
+pub use pdhg::solve;
+pub use solution::{LpSolution, SolveOptions, Status};

@@ -11,6 +11,7 @@
 pub mod checkpoint_io;
 pub mod error;
 pub mod gradcheck;
+pub mod models;
 pub mod ops;
 pub mod params;
 pub mod rng;

@@ -7,6 +7,7 @@
 // Numerical kernels index several parallel arrays at once; iterator chains would obscure them.
 #![allow(clippy::needless_range_loop)]
 
+pub mod cli;
 pub mod generate;
 pub mod kkt;
 pub mod model;

@@ -1,0 +1,327 @@
+//! Command-line front end (`optlab lp ...` and `optlab bench lp`), usable by the optlab binary.
+
+use crate::generate::{pagerank, planted, PlantedKind};
+use crate::mps_read::{read_mps_file, MpsFormat};
+use crate::mps_write::write_mps_file;
+use crate::pdhg::solve;
+use crate::solution::{LpSolution, SolveOptions, Status};
+use anyhow::{bail, Context};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Arguments of `optlab lp`.
+#[derive(clap::Args, Debug)]
+#[command(
+    after_help = "Examples:\n  optlab lp solve afiro.mps.gz --tol 1e-8\n  \
+                        optlab lp generate pagerank --nodes 10000 --out pr.mps.gz"
+)]
+pub struct LpArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: LpCommand,
+}
+
+/// Subcommands of `optlab lp`.
+#[derive(clap::Subcommand, Debug)]
+pub enum LpCommand {
+    /// Solve an LP from an MPS file (fixed or free format, optionally gzip-compressed).
+    #[command(
+        after_help = "Example:\n  optlab lp solve afiro.mps.gz --tol 1e-8 --time-limit 60 --json \
+                            --write-solution afiro.sol.json"
+    )]
+    Solve {
+        /// MPS file (.mps or .mps.gz).
+        file: PathBuf,
+        /// Relative KKT tolerance.
+        #[arg(long, default_value_t = 1e-4)]
+        tol: f64,
+        /// Wall-clock limit in seconds.
+        #[arg(long)]
+        time_limit: Option<f64>,
+        /// Iteration limit.
+        #[arg(long)]
+        iteration_limit: Option<usize>,
+        /// Worker threads for the sparse products (default: all cores).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Write the full solution (x, y, reduced costs, KKT errors) as JSON to this file.
+        #[arg(long)]
+        write_solution: Option<PathBuf>,
+        /// Start from a primal-dual pair: a JSON file with arrays "x" and "y" (e.g. a file
+        /// written by --write-solution).
+        #[arg(long)]
+        warm_start: Option<PathBuf>,
+    },
+    /// Generate an instance family and write it as MPS.
+    #[command(
+        after_help = "Examples:\n  optlab lp generate covering --rows 1000 --cols 2000 --density 0.01 --out cov.mps\n  \
+                            optlab lp generate pagerank --nodes 100000 --seed 3 --out pr.mps.gz"
+    )]
+    Generate {
+        /// Instance family.
+        #[arg(value_enum)]
+        family: Family,
+        /// Rows (covering/packing).
+        #[arg(long, default_value_t = 100)]
+        rows: usize,
+        /// Columns (covering/packing).
+        #[arg(long, default_value_t = 200)]
+        cols: usize,
+        /// Fraction of nonzero matrix entries (covering/packing).
+        #[arg(long, default_value_t = 0.05)]
+        density: f64,
+        /// Graph nodes (pagerank).
+        #[arg(long, default_value_t = 1000)]
+        nodes: usize,
+        /// Random seed.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Output MPS file (.gz compresses).
+        #[arg(long)]
+        out: PathBuf,
+        /// Print a JSON summary (planted objective, sizes).
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Generated instance families.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Family {
+    /// `min cᵀx, Ax ≥ b, x ≥ 0` with a planted optimum.
+    Covering,
+    /// `max cᵀx, Ax ≤ b, x ≥ 0` with a planted optimum.
+    Packing,
+    /// PageRank LP on a Barabási–Albert graph (α = 0.85, 3 edges per node).
+    Pagerank,
+}
+
+/// Runs `optlab lp ...`.
+pub fn run(args: LpArgs) -> anyhow::Result<()> {
+    match args.command {
+        LpCommand::Solve {
+            file,
+            tol,
+            time_limit,
+            iteration_limit,
+            threads,
+            json,
+            write_solution,
+            warm_start,
+        } => {
+            if tol.is_nan() || tol <= 0.0 {
+                bail!("--tol must be positive, got {tol}");
+            }
+            let p = read_mps_file(&file, MpsFormat::Auto)?;
+            let mut opts = SolveOptions {
+                tol,
+                threads,
+                ..Default::default()
+            };
+            if let Some(t) = time_limit {
+                opts.time_limit = t;
+            }
+            if let Some(k) = iteration_limit {
+                opts.iteration_limit = k;
+            }
+            if let Some(ws) = warm_start {
+                opts.warm_start = Some(read_warm_start(&ws, p.num_cols(), p.num_rows())?);
+            }
+            let sol = solve(&p, &opts);
+            if let Some(path) = write_solution {
+                let text = serde_json::to_string(&sol)?;
+                std::fs::write(&path, text)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+            }
+            print_solution(&p.name, &sol, json)
+        }
+        LpCommand::Generate {
+            family,
+            rows,
+            cols,
+            density,
+            nodes,
+            seed,
+            out,
+            json,
+        } => {
+            let (p, planted_obj) = match family {
+                Family::Covering | Family::Packing => {
+                    if rows == 0 || cols == 0 || density.is_nan() || density <= 0.0 || density > 1.0
+                    {
+                        bail!("need --rows > 0, --cols > 0 and 0 < --density <= 1");
+                    }
+                    let kind = if family == Family::Covering {
+                        PlantedKind::Covering
+                    } else {
+                        PlantedKind::Packing
+                    };
+                    let g = planted(kind, rows, cols, density, seed);
+                    (g.problem, Some(g.objective))
+                }
+                Family::Pagerank => {
+                    if nodes < 4 {
+                        bail!("--nodes must be at least 4");
+                    }
+                    (pagerank(nodes, 3, 0.85, seed).0, Some(0.0))
+                }
+            };
+            write_mps_file(&p, &out).with_context(|| format!("cannot write {}", out.display()))?;
+            let summary = serde_json::json!({
+                "file": out.display().to_string(), "rows": p.num_rows(), "cols": p.num_cols(),
+                "nnz": p.a.nnz(), "planted_objective": planted_obj,
+            });
+            if json {
+                println!("{summary}");
+            } else {
+                println!(
+                    "wrote {} ({} rows, {} cols, {} nnz, planted objective {:?})",
+                    out.display(),
+                    p.num_rows(),
+                    p.num_cols(),
+                    p.a.nnz(),
+                    planted_obj
+                );
+            }
+            Ok(())
+        }
+    }
+}
+
+fn read_warm_start(path: &Path, n: usize, m: usize) -> anyhow::Result<(Vec<f64>, Vec<f64>)> {
+    #[derive(serde::Deserialize)]
+    struct Ws {
+        x: Vec<f64>,
+        y: Vec<f64>,
+    }
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let ws: Ws = serde_json::from_str(&text)
+        .with_context(|| format!("{}: expected {{\"x\": [..], \"y\": [..]}}", path.display()))?;
+    if ws.x.len() != n || ws.y.len() != m {
+        bail!(
+            "{}: warm start has {} x and {} y entries, the LP has {n} columns and {m} rows",
+            path.display(),
+            ws.x.len(),
+            ws.y.len()
+        );
+    }
+    Ok((ws.x, ws.y))
+}
+
+fn print_solution(name: &str, sol: &LpSolution, json: bool) -> anyhow::Result<()> {
+    if json {
+        let v = serde_json::json!({
+            "name": name, "status": sol.status, "objective": sol.objective, "kkt": sol.kkt,
+            "iterations": sol.iterations, "restarts": sol.restarts, "time_s": sol.time_s,
+        });
+        println!("{v}");
+    } else {
+        println!("problem    {name}");
+        println!("status     {:?}", sol.status);
+        println!("objective  {:.12e}", sol.objective);
+        println!(
+            "kkt        rel primal {:.2e}  rel dual {:.2e}  rel gap {:.2e}",
+            sol.kkt.rel_primal, sol.kkt.rel_dual, sol.kkt.rel_gap
+        );
+        println!(
+            "iterations {}  restarts {}  time {:.3} s",
+            sol.iterations, sol.restarts, sol.time_s
+        );
+    }
+    Ok(())
+}
+
+/// Shifted geometric mean `exp(mean(ln(t + shift))) − shift`.
+pub fn shifted_geomean(times: &[f64], shift: f64) -> f64 {
+    if times.is_empty() {
+        return 0.0;
+    }
+    (times.iter().map(|t| (t + shift).ln()).sum::<f64>() / times.len() as f64).exp() - shift
+}
+
+/// Time limit per instance used by [`bench`] (unsolved instances count with this time).
+pub const BENCH_TIME_LIMIT_S: f64 = 30.0;
+
+/// Solves every `.mps`/`.mps.gz` file in `dir` and prints the solved count, the shifted (10 s)
+/// geometric mean time, and per instance the ratio of time per PDHG iteration to the time of
+/// one `A x` plus one `Aᵀ y` product.
+pub fn bench(dir: &Path, tol: f64, json: bool) -> anyhow::Result<()> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read directory {}", dir.display()))?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.to_string_lossy().ends_with(".mps") || p.to_string_lossy().ends_with(".mps.gz")
+        })
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        bail!("no .mps or .mps.gz files in {}", dir.display());
+    }
+    let opts = SolveOptions {
+        tol,
+        time_limit: BENCH_TIME_LIMIT_S,
+        ..Default::default()
+    };
+    let (mut times, mut solved, mut rows) = (Vec::new(), 0usize, Vec::new());
+    for f in &files {
+        let p = read_mps_file(f, MpsFormat::Auto)?;
+        let sol = solve(&p, &opts);
+        let ok = sol.status == Status::Optimal;
+        solved += usize::from(ok);
+        times.push(if ok { sol.time_s } else { BENCH_TIME_LIMIT_S });
+        let ratio = iteration_to_spmv_ratio(&p, &sol);
+        let name = f
+            .file_name()
+            .map(|s| s.to_string_lossy().to_string())
+            .unwrap_or_default();
+        if !json {
+            println!(
+                "{name:24} {:>16} obj {:>20.10e} iters {:>7} time {:>8.3} s  iter/spmv {ratio:.2}",
+                format!("{:?}", sol.status),
+                sol.objective,
+                sol.iterations,
+                sol.time_s
+            );
+        }
+        rows.push(
+            serde_json::json!({"file": name, "status": sol.status, "objective": sol.objective,
+            "iterations": sol.iterations, "time_s": sol.time_s, "iter_over_spmv": ratio}),
+        );
+    }
+    let sgm = shifted_geomean(&times, 10.0);
+    if json {
+        let v = serde_json::json!({"tol": tol, "threads": rayon::current_num_threads(), "solved": solved,
+            "total": files.len(), "sgm10_s": sgm, "time_limit_s": BENCH_TIME_LIMIT_S, "instances": rows});
+        println!("{v}");
+    } else {
+        println!(
+            "solved {solved}/{} at tol {tol:e}, SGM10 {sgm:.3} s ({} threads)",
+            files.len(),
+            rayon::current_num_threads()
+        );
+    }
+    Ok(())
+}
+
+/// Time per PDHG iteration divided by the time of one `A x` plus one `Aᵀ y`.
+fn iteration_to_spmv_ratio(p: &crate::LpProblem, sol: &LpSolution) -> f64 {
+    if sol.iterations == 0 {
+        return f64::NAN;
+    }
+    let at = p.a.transpose();
+    let (x, y) = (vec![1.0; p.num_cols()], vec![1.0; p.num_rows()]);
+    let (mut ax, mut aty) = (vec![0.0; p.num_rows()], vec![0.0; p.num_cols()]);
+    let reps = 50;
+    let t = Instant::now();
+    for _ in 0..reps {
+        p.a.mul_vec_into(&x, &mut ax);
+        at.mul_vec_into(&y, &mut aty);
+    }
+    let spmv = t.elapsed().as_secs_f64() / reps as f64;
+    (sol.time_s / sol.iterations as f64) / spmv.max(1e-12)
+}

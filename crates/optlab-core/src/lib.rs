@@ -9,11 +9,15 @@
 //! * [`train`]: the resumable training loop with schedules, clipping, checkpoints and metrics.
 
 pub mod checkpoint_io;
+pub mod data;
 pub mod error;
 pub mod gradcheck;
 pub mod models;
 pub mod ops;
 pub mod params;
+pub mod progress;
 pub mod rng;
+pub mod tokenizer;
+pub mod train;
 
 pub use error::{CoreError, Result};

@@ -133,3 +133,60 @@ fn tiny_and_small_presets_have_the_advertised_size() {
     let err = LlamaConfig::preset("huge", 256).unwrap_err().to_string();
     assert!(err.contains("unknown model size `huge`"), "{err}");
 }
+
+#[test]
+fn hf_model_folder_written_here_loads_and_trains() {
+    use crate::tokenizer::{word_level_tokenizer_json, Tokenizer};
+    let dir = std::env::temp_dir().join(format!("optlab-hfdir-{}", std::process::id()));
+    let words = [
+        "the", "cat", "sat", "on", "mat", "a", "dog", "ran", "to", "park",
+    ];
+    let mut cfg = micro_llama(true);
+    cfg.attention_bias = false;
+    let src = Llama::new(&cfg, DType::F32, &Device::Cpu, 12).unwrap();
+    save_model_dir(&src, &word_level_tokenizer_json(&words), &dir).unwrap();
+    let (m, tok) = load_model_dir(&dir, &Device::Cpu).unwrap();
+    let ids = tok.encode("the cat sat on the mat").unwrap();
+    let x = Tensor::new(ids.as_slice(), &Device::Cpu)
+        .unwrap()
+        .unsqueeze(0)
+        .unwrap();
+    let d = (src.forward(&x).unwrap() - m.forward(&x).unwrap()).unwrap();
+    assert_eq!(
+        d.abs()
+            .unwrap()
+            .max_all()
+            .unwrap()
+            .to_scalar::<f32>()
+            .unwrap(),
+        0.0
+    );
+    let n = x.dim(1).unwrap();
+    let (inp, tgt) = (
+        x.narrow(1, 0, n - 1).unwrap(),
+        x.narrow(1, 1, n - 1).unwrap(),
+    );
+    let mut opt = crate::train::AdamW::new(m.params(), Default::default());
+    let before = lm_loss(&m.forward(&inp).unwrap(), &tgt)
+        .unwrap()
+        .to_scalar::<f32>()
+        .unwrap();
+    for _ in 0..5 {
+        let loss = lm_loss(&m.forward(&inp).unwrap(), &tgt).unwrap();
+        opt.step_grads(&loss.backward().unwrap(), 1e-2).unwrap();
+    }
+    let after = lm_loss(&m.forward(&inp).unwrap(), &tgt)
+        .unwrap()
+        .to_scalar::<f32>()
+        .unwrap();
+    assert!(after < before, "loss {before} -> {after}");
+    std::fs::write(dir.join("config.json"), "{ not json").unwrap();
+    let err = load_model_dir(&dir, &Device::Cpu)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        err.contains("config.json") && err.contains("corrupt"),
+        "{err}"
+    );
+}

@@ -169,31 +169,27 @@ impl<'a> Solver<'a> {
         }
     }
 
-    /// One adaptive PDHG step from `z`; returns the new point and the step size used.
-    fn step(&self, z: &Point, eta: &mut f64, omega: f64, k: &mut usize) -> (Point, f64) {
+    /// One adaptive PDHG step from `z` into `out` (no allocation); returns the step size used.
+    fn step(&self, z: &Point, out: &mut Point, eta: &mut f64, omega: f64, k: &mut usize) -> f64 {
         let s = &self.s;
         loop {
             let (tau, sigma) = (*eta / omega, *eta * omega);
-            let mut x: Vec<f64> = (0..z.x.len())
-                .map(|j| z.x[j] - tau * (s.obj[j] - z.aty[j]))
-                .collect();
-            self.project_x(&mut x);
-            let ax = s.a.mul_vec(&x);
-            let y: Vec<f64> = (0..z.y.len())
-                .map(|i| {
-                    let v = z.y[i] - sigma * (2.0 * ax[i] - z.ax[i]);
-                    v - v.clamp(-sigma * s.row_upper[i], -sigma * s.row_lower[i])
-                })
-                .collect();
-            let aty = s.at.mul_vec(&y);
-            let (mut dx2, mut dy2, mut inter) = (0.0, 0.0, 0.0);
-            for j in 0..x.len() {
-                dx2 += (x[j] - z.x[j]).powi(2);
+            let mut dx2 = 0.0;
+            for j in 0..z.x.len() {
+                let v =
+                    (z.x[j] - tau * (s.obj[j] - z.aty[j])).clamp(s.col_lower[j], s.col_upper[j]);
+                dx2 += (v - z.x[j]) * (v - z.x[j]);
+                out.x[j] = v;
             }
-            for i in 0..y.len() {
-                let dy = y[i] - z.y[i];
+            s.a.mul_vec_into(&out.x, &mut out.ax);
+            let (mut dy2, mut inter) = (0.0, 0.0);
+            for i in 0..z.y.len() {
+                let v = z.y[i] - sigma * (2.0 * out.ax[i] - z.ax[i]);
+                let y = v - v.clamp(-sigma * s.row_upper[i], -sigma * s.row_lower[i]);
+                let dy = y - z.y[i];
                 dy2 += dy * dy;
-                inter += dy * (ax[i] - z.ax[i]);
+                inter += dy * (out.ax[i] - z.ax[i]);
+                out.y[i] = y;
             }
             let movement = 0.5 * (omega * dx2 + dy2 / omega);
             let limit = if inter.abs() > 0.0 {
@@ -209,7 +205,9 @@ impl<'a> Solver<'a> {
                 if !eta.is_finite() {
                     *eta = used;
                 }
-                return (Point { x, y, ax, aty }, used);
+                // Aᵀy is only needed once the step is accepted.
+                s.at.mul_vec_into(&out.y, &mut out.aty);
+                return used;
             }
         }
     }
@@ -227,6 +225,7 @@ impl<'a> Solver<'a> {
         };
         let scaled_norms = (bn, cn);
         let mut z = self.initial_point();
+        let mut next = z.clone();
         let mut anchor = z.clone();
         let mut last_restart = z.clone();
         let mut sum = Point::zeros(m, n);
@@ -236,8 +235,8 @@ impl<'a> Solver<'a> {
         let (mut iters, mut attempts, mut restarts, mut epoch_start) =
             (0usize, 0usize, 0usize, 0usize);
         loop {
-            let (next, used) = self.step(&z, &mut eta, omega, &mut attempts);
-            z = next;
+            let used = self.step(&z, &mut next, &mut eta, omega, &mut attempts);
+            std::mem::swap(&mut z, &mut next);
             sum.axpy(used, &z);
             weight += used;
             iters += 1;

@@ -261,3 +261,23 @@ fn limits_are_reported() {
     );
     assert_eq!(sol.status, Status::TimeLimit);
 }
+
+#[test]
+fn edge_cases_without_rows_with_free_rows_and_empty_columns() {
+    // No constraints at all: the optimum sits on the box.
+    let p = lp(&[1.0, -1.0], &[], &[(0.0, 2.0), (-1.0, 2.0)]);
+    assert_optimal(&p, -2.0);
+    // No constraints and an unbounded direction.
+    let p = lp(&[1.0, -1.0], &[], &[(0.0, 2.0), (0.0, INF)]);
+    assert_eq!(solve(&p, &opts(1e-6)).status, Status::DualInfeasible);
+    // A free row, an empty column with a cost and a fixed variable.
+    let rows: [(&[f64], f64, f64); 2] =
+        [(&[1.0, 0.0, 1.0], -INF, INF), (&[1.0, 0.0, 1.0], 1.0, 3.0)];
+    let p = lp(
+        &[1.0, 2.0, -1.0],
+        &rows,
+        &[(0.0, INF), (-1.0, 4.0), (1.5, 1.5)],
+    );
+    assert_eq!(brute_force(&p), Some(-3.5));
+    assert_optimal(&p, -3.5);
+}

@@ -78,7 +78,10 @@ struct Solver<'a> {
 impl<'a> Solver<'a> {
     fn new(p: &'a LpProblem, opts: &'a SolveOptions) -> Self {
         let start = Instant::now();
-        let s = scale_problem(p, opts.ruiz_iters, opts.pock_chambolle);
+        let mut s = scale_problem(p, opts.ruiz_iters, opts.pock_chambolle);
+        if opts.bc_scaling {
+            s.apply_bc_scaling();
+        }
         let norms = data_norms(&view(p));
         Self {
             p,
@@ -103,11 +106,12 @@ impl<'a> Solver<'a> {
     /// Maps a scaled point back to the original space.
     fn unscale(&self, z: &Point) -> Point {
         let (r, c) = (&self.s.row_scale, &self.s.col_scale);
+        let (tb, tc) = (self.s.bound_scale, self.s.obj_scale);
         Point {
-            x: z.x.iter().zip(c).map(|(v, s)| v * s).collect(),
-            y: z.y.iter().zip(r).map(|(v, s)| v * s).collect(),
-            ax: z.ax.iter().zip(r).map(|(v, s)| v / s).collect(),
-            aty: z.aty.iter().zip(c).map(|(v, s)| v / s).collect(),
+            x: z.x.iter().zip(c).map(|(v, s)| v * s / tb).collect(),
+            y: z.y.iter().zip(r).map(|(v, s)| v * s / tc).collect(),
+            ax: z.ax.iter().zip(r).map(|(v, s)| v / (s * tb)).collect(),
+            aty: z.aty.iter().zip(c).map(|(v, s)| v / (s * tc)).collect(),
         }
     }
 

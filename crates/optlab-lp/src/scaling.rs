@@ -27,6 +27,37 @@ pub struct ScaledLp {
     pub row_scale: Vec<f64>,
     /// Column scaling `D_c`.
     pub col_scale: Vec<f64>,
+    /// Objective factor `θ_c` (scaled costs are `θ_c D_c c`; duals scale by `θ_c`).
+    pub obj_scale: f64,
+    /// Bound factor `θ_b` (scaled bounds are multiplied by `θ_b`; primal iterates too).
+    pub bound_scale: f64,
+}
+
+impl ScaledLp {
+    /// Objective/bound scaling `θ_c = 1/(1+‖c̃‖₂)`, `θ_b = 1/(1+‖b̃‖₂)` (HPR-LP / cuPDLPx "bc").
+    pub fn apply_bc_scaling(&mut self) {
+        let view = crate::kkt::LpView {
+            obj: &self.obj,
+            offset: 0.0,
+            row_lower: &self.row_lower,
+            row_upper: &self.row_upper,
+            col_lower: &self.col_lower,
+            col_upper: &self.col_upper,
+        };
+        let (bn, cn) = crate::kkt::data_norms(&view);
+        let (tb, tc) = (1.0 / (1.0 + bn), 1.0 / (1.0 + cn));
+        self.obj.iter_mut().for_each(|c| *c *= tc);
+        for v in [
+            &mut self.row_lower,
+            &mut self.row_upper,
+            &mut self.col_lower,
+            &mut self.col_upper,
+        ] {
+            v.iter_mut().for_each(|b| *b *= tb);
+        }
+        self.obj_scale *= tc;
+        self.bound_scale *= tb;
+    }
 }
 
 fn inv_sqrt_or_one(v: f64) -> f64 {
@@ -105,6 +136,8 @@ pub fn scale_problem(p: &LpProblem, ruiz_iters: usize, pock_chambolle: bool) -> 
         at,
         row_scale,
         col_scale,
+        obj_scale: 1.0,
+        bound_scale: 1.0,
     }
 }
 

@@ -36,6 +36,8 @@ pub struct SolveOptions {
     pub ruiz_iters: usize,
     /// Apply Pock–Chambolle scaling after Ruiz.
     pub pock_chambolle: bool,
+    /// Scale objective and bounds to unit size after the diagonal scaling.
+    pub bc_scaling: bool,
     /// Iterations between termination and restart checks.
     pub check_every: usize,
     /// Number of threads (`None`: rayon's global pool).
@@ -53,6 +55,7 @@ impl Default for SolveOptions {
             time_limit: f64::INFINITY,
             ruiz_iters: 10,
             pock_chambolle: true,
+            bc_scaling: false,
             check_every: 64,
             threads: None,
             warm_start: None,

@@ -281,3 +281,27 @@ fn edge_cases_without_rows_with_free_rows_and_empty_columns() {
     assert_eq!(brute_force(&p), Some(-3.5));
     assert_optimal(&p, -3.5);
 }
+
+#[test]
+fn objective_and_bound_scaling_gives_the_same_optimum() {
+    let p = lp(
+        &[-1.0, -1.0],
+        &[(&[1.0, 2.0], -INF, 4.0), (&[3.0, 1.0], -INF, 6.0)],
+        &[(0.0, INF); 2],
+    );
+    let sol = solve(
+        &p,
+        &SolveOptions {
+            bc_scaling: true,
+            ..opts(1e-8)
+        },
+    );
+    assert_eq!(sol.status, Status::Optimal);
+    assert!((sol.objective + 2.8).abs() < 1e-6, "{}", sol.objective);
+    // Duals are mapped back: y = (0.4, 0.2) for this LP (both rows tight).
+    assert!(
+        (sol.y[0] + 0.4).abs() < 1e-5 && (sol.y[1] + 0.2).abs() < 1e-5,
+        "{:?}",
+        sol.y
+    );
+}

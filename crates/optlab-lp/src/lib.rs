@@ -6,6 +6,7 @@
 
 // Numerical kernels index several parallel arrays at once; iterator chains would obscure them.
 #![allow(clippy::needless_range_loop)]
+#![warn(missing_docs)]
 
 pub mod cli;
 pub mod generate;

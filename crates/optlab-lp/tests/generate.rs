@@ -58,3 +58,24 @@ fn pagerank_lp_is_solved_by_the_pagerank_vector() {
         .fold(0.0, f64::max);
     assert!(err <= 1e-6, "max deviation {err}");
 }
+
+#[test]
+fn one_and_two_threads_give_identical_iterates() {
+    // Dense enough (about 24k nonzeros) for the parallel product path.
+    let g = planted(PlantedKind::Packing, 200, 300, 0.5, 11);
+    assert!(g.problem.a.nnz() > 20_000);
+    let run = |t| {
+        solve(
+            &g.problem,
+            &SolveOptions {
+                tol: 1e-6,
+                threads: Some(t),
+                ..Default::default()
+            },
+        )
+    };
+    let (a, b) = (run(1), run(2));
+    assert_eq!(a.status, Status::Optimal);
+    assert_eq!((a.iterations, &a.x, &a.y), (b.iterations, &b.x, &b.y));
+    assert!((a.objective - g.objective).abs() <= 1e-5 * (1.0 + g.objective.abs()));
+}

@@ -1,0 +1,15 @@
+//! optlab-robust: adversarial attacks, adversarial training and generalization bounds.
+//!
+//! * [`data`]: IDX (MNIST / Fashion-MNIST) reader and an embedded generated shape data set;
+//! * [`attack`]: FGSM and PGD-k under L-infinity and L2 with random start and restarts;
+//! * [`train`]: clean and PGD adversarial training, clean/robust accuracy and the robust gap;
+//! * [`linalg`] and [`bounds`]: spectral norms, (2,1)-norms, the Bartlett-style
+//!   spectral-complexity bound and its adversarial counterpart;
+//! * [`cli`]: the `optlab robust` front end.
+
+pub mod attack;
+pub mod data;
+pub mod error;
+pub mod model;
+
+pub use error::{Result, RobustError};

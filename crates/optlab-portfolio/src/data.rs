@@ -1,0 +1,342 @@
+//! Price tables: CSV reading (wide or long format) with row-level validation, and returns.
+
+use std::collections::HashMap;
+use thiserror::Error;
+
+/// A validation or parse error; `line` is the 1-based line number in the CSV text.
+#[derive(Debug, Error, PartialEq)]
+pub enum DataError {
+    /// The file has no header or no data rows.
+    #[error("no data: {0}")]
+    Empty(String),
+    /// A row has a different number of fields than the header.
+    #[error("line {line}: expected {expected} fields, found {found}")]
+    Ragged {
+        /// Line number.
+        line: usize,
+        /// Fields in the header.
+        expected: usize,
+        /// Fields in this row.
+        found: usize,
+    },
+    /// A price cell is empty or NaN (a gap).
+    #[error("line {line}: missing value for {ticker}")]
+    Missing {
+        /// Line number (for long format: the first line of that date).
+        line: usize,
+        /// Ticker with the gap.
+        ticker: String,
+    },
+    /// A price cell is not a number.
+    #[error("line {line}: cannot parse {value:?} for {ticker}")]
+    BadNumber {
+        /// Line number.
+        line: usize,
+        /// Ticker of the cell.
+        ticker: String,
+        /// Raw text.
+        value: String,
+    },
+    /// A price is zero, negative or infinite.
+    #[error("line {line}: non-positive price {value} for {ticker}")]
+    NonPositive {
+        /// Line number.
+        line: usize,
+        /// Ticker of the cell.
+        ticker: String,
+        /// The price.
+        value: f64,
+    },
+    /// A date appears twice (for long format: the same date and ticker twice).
+    #[error("line {line}: duplicate date {date} (first seen on line {first_line})")]
+    DuplicateDate {
+        /// Line of the repeat.
+        line: usize,
+        /// First line with this date.
+        first_line: usize,
+        /// The date.
+        date: String,
+    },
+    /// Dates are not increasing.
+    #[error("line {line}: date {date} is not after the previous date")]
+    Unsorted {
+        /// Line number.
+        line: usize,
+        /// The date.
+        date: String,
+    },
+}
+
+/// Daily prices: `prices[t][i]` is the close of asset `i` on `dates[t]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PriceTable {
+    /// Ticker names, one per column.
+    pub tickers: Vec<String>,
+    /// Dates as written in the file (ISO `YYYY-MM-DD` sorts correctly).
+    pub dates: Vec<String>,
+    /// Row-major prices, one row per date.
+    pub prices: Vec<Vec<f64>>,
+}
+
+fn split(line: &str) -> Vec<String> {
+    line.split(',')
+        .map(|f| f.trim().trim_matches('"').to_string())
+        .collect()
+}
+
+fn parse_price(raw: &str, line: usize, ticker: &str) -> Result<f64, DataError> {
+    let low = raw.to_ascii_lowercase();
+    if raw.is_empty() || low == "nan" || low == "na" || low == "null" {
+        return Err(DataError::Missing {
+            line,
+            ticker: ticker.to_string(),
+        });
+    }
+    let v: f64 = raw.parse().map_err(|_| DataError::BadNumber {
+        line,
+        ticker: ticker.to_string(),
+        value: raw.to_string(),
+    })?;
+    if v.is_nan() {
+        return Err(DataError::Missing {
+            line,
+            ticker: ticker.to_string(),
+        });
+    }
+    if v <= 0.0 || !v.is_finite() {
+        return Err(DataError::NonPositive {
+            line,
+            ticker: ticker.to_string(),
+            value: v,
+        });
+    }
+    Ok(v)
+}
+
+impl PriceTable {
+    /// Number of assets.
+    pub fn n_assets(&self) -> usize {
+        self.tickers.len()
+    }
+
+    /// Parses CSV text, detecting long format (`date,ticker,close` header) or wide format
+    /// (`date` then one column per ticker). Blank lines are skipped; fields are not quoted.
+    pub fn from_csv_str(text: &str) -> Result<Self, DataError> {
+        let mut lines = text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty());
+        let (_, header) = lines
+            .next()
+            .ok_or_else(|| DataError::Empty("no header".into()))?;
+        let header = split(header);
+        let lower: Vec<String> = header.iter().map(|h| h.to_ascii_lowercase()).collect();
+        let rows: Vec<(usize, Vec<String>)> = lines.map(|(i, l)| (i + 1, split(l))).collect();
+        if rows.is_empty() {
+            return Err(DataError::Empty("header but no data rows".into()));
+        }
+        for (line, r) in &rows {
+            if r.len() != header.len() {
+                return Err(DataError::Ragged {
+                    line: *line,
+                    expected: header.len(),
+                    found: r.len(),
+                });
+            }
+        }
+        let is_long = header.len() == 3 && lower[1] == "ticker" && lower[2].contains("close");
+        if is_long {
+            Self::from_long(&rows)
+        } else {
+            if header.len() < 2 {
+                return Err(DataError::Empty(
+                    "need a date column and at least one ticker".into(),
+                ));
+            }
+            Self::from_wide(&header[1..], &rows)
+        }
+    }
+
+    fn from_wide(tickers: &[String], rows: &[(usize, Vec<String>)]) -> Result<Self, DataError> {
+        let mut seen: HashMap<&str, usize> = HashMap::new();
+        let mut dates = Vec::with_capacity(rows.len());
+        let mut prices = Vec::with_capacity(rows.len());
+        for (line, r) in rows {
+            let date = r[0].as_str();
+            if let Some(first) = seen.get(date) {
+                return Err(DataError::DuplicateDate {
+                    line: *line,
+                    first_line: *first,
+                    date: date.to_string(),
+                });
+            }
+            seen.insert(date, *line);
+            if dates
+                .last()
+                .is_some_and(|prev: &String| prev.as_str() > date)
+            {
+                return Err(DataError::Unsorted {
+                    line: *line,
+                    date: date.to_string(),
+                });
+            }
+            let row = r[1..]
+                .iter()
+                .zip(tickers)
+                .map(|(cell, t)| parse_price(cell, *line, t))
+                .collect::<Result<Vec<f64>, _>>()?;
+            dates.push(date.to_string());
+            prices.push(row);
+        }
+        Ok(Self {
+            tickers: tickers.to_vec(),
+            dates,
+            prices,
+        })
+    }
+
+    fn from_long(rows: &[(usize, Vec<String>)]) -> Result<Self, DataError> {
+        let mut tickers: Vec<String> = Vec::new();
+        let mut tix: HashMap<String, usize> = HashMap::new();
+        let mut dates: Vec<String> = Vec::new();
+        let mut dix: HashMap<String, usize> = HashMap::new();
+        let mut first_line: Vec<usize> = Vec::new();
+        let mut cells: HashMap<(usize, usize), (f64, usize)> = HashMap::new();
+        for (line, r) in rows {
+            let ti = *tix.entry(r[1].clone()).or_insert_with(|| {
+                tickers.push(r[1].clone());
+                tickers.len() - 1
+            });
+            let di = *dix.entry(r[0].clone()).or_insert_with(|| {
+                dates.push(r[0].clone());
+                first_line.push(*line);
+                dates.len() - 1
+            });
+            let v = parse_price(&r[2], *line, &r[1])?;
+            if let Some((_, first)) = cells.insert((di, ti), (v, *line)) {
+                return Err(DataError::DuplicateDate {
+                    line: *line,
+                    first_line: first,
+                    date: r[0].clone(),
+                });
+            }
+        }
+        let mut order: Vec<usize> = (0..dates.len()).collect();
+        order.sort_by(|&a, &b| dates[a].cmp(&dates[b]));
+        let mut prices = Vec::with_capacity(dates.len());
+        for &di in &order {
+            let mut row = Vec::with_capacity(tickers.len());
+            for (ti, t) in tickers.iter().enumerate() {
+                match cells.get(&(di, ti)) {
+                    Some((v, _)) => row.push(*v),
+                    None => {
+                        return Err(DataError::Missing {
+                            line: first_line[di],
+                            ticker: t.clone(),
+                        })
+                    }
+                }
+            }
+            prices.push(row);
+        }
+        let dates = order.iter().map(|&d| dates[d].clone()).collect();
+        Ok(Self {
+            tickers,
+            dates,
+            prices,
+        })
+    }
+
+    /// Reads and parses a CSV file.
+    pub fn from_csv_path(path: &std::path::Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+        Self::from_csv_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+    }
+
+    /// Simple returns `p[t]/p[t-1] - 1`; one row fewer than the prices.
+    pub fn simple_returns(&self) -> Vec<Vec<f64>> {
+        self.prices
+            .windows(2)
+            .map(|w| w[1].iter().zip(&w[0]).map(|(a, b)| a / b - 1.0).collect())
+            .collect()
+    }
+
+    /// Log returns `ln(p[t]/p[t-1])`; one row fewer than the prices.
+    pub fn log_returns(&self) -> Vec<Vec<f64>> {
+        self.prices
+            .windows(2)
+            .map(|w| w[1].iter().zip(&w[0]).map(|(a, b)| (a / b).ln()).collect())
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wide_and_long_agree() {
+        let wide = "date,A,B\n2020-01-01,10,20\n2020-01-02,11,19\n";
+        let long = "date,ticker,close\n2020-01-02,A,11\n2020-01-01,A,10\n2020-01-01,B,20\n2020-01-02,B,19\n";
+        let w = PriceTable::from_csv_str(wide).unwrap();
+        let l = PriceTable::from_csv_str(long).unwrap();
+        assert_eq!(w, l);
+        let r = w.simple_returns();
+        assert!((r[0][0] - 0.1).abs() < 1e-15 && (r[0][1] + 0.05).abs() < 1e-15);
+        assert!((w.log_returns()[0][0] - 1.1f64.ln()).abs() < 1e-15);
+    }
+
+    #[test]
+    fn errors_name_the_line() {
+        let e = |s: &str| PriceTable::from_csv_str(s).unwrap_err();
+        assert_eq!(
+            e("date,A\n2020-01-01,1\n2020-01-02,\n"),
+            DataError::Missing {
+                line: 3,
+                ticker: "A".into()
+            }
+        );
+        assert!(matches!(
+            e("date,A\n2020-01-01,1\n2020-01-02,-3\n"),
+            DataError::NonPositive { line: 3, .. }
+        ));
+        assert!(matches!(
+            e("date,A\n2020-01-01,0\n"),
+            DataError::NonPositive { line: 2, .. }
+        ));
+        assert_eq!(
+            e("date,A\n2020-01-01,1\n2020-01-01,2\n"),
+            DataError::DuplicateDate {
+                line: 3,
+                first_line: 2,
+                date: "2020-01-01".into()
+            }
+        );
+        assert_eq!(
+            e("date,A,B\n2020-01-01,1\n"),
+            DataError::Ragged {
+                line: 2,
+                expected: 3,
+                found: 2
+            }
+        );
+        assert!(matches!(
+            e("date,A\n2020-01-01,x\n"),
+            DataError::BadNumber { line: 2, .. }
+        ));
+        assert!(matches!(
+            e("date,A\n2020-01-02,1\n2020-01-01,1\n"),
+            DataError::Unsorted { line: 3, .. }
+        ));
+        assert_eq!(
+            e("date,ticker,close\n2020-01-01,A,1\n2020-01-01,B,1\n2020-01-02,A,1\n"),
+            DataError::Missing {
+                line: 4,
+                ticker: "B".into()
+            }
+        );
+        assert!(matches!(e("date,A\n"), DataError::Empty(_)));
+        assert!(matches!(e(""), DataError::Empty(_)));
+    }
+}

@@ -1,0 +1,8 @@
+//! optlab-portfolio: price data and validation, return and covariance estimators,
+//! Black-Litterman, mean-variance weights by QP (Clarabel), a backtester with costs,
+//! baselines and performance metrics.
+
+pub mod cov;
+pub mod data;
+pub mod linalg;
+pub mod synth;

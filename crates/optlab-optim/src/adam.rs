@@ -1,0 +1,100 @@
+//! Adam (L2 weight decay added to the gradient, as `torch.optim.Adam`) and AdamW (decoupled
+//! decay `p ← p·(1 − lr·wd)` before the moment update), both with bias correction and ε
+//! outside the square root. Neither decays norms or biases.
+
+use std::collections::HashMap;
+
+use candle_core::Tensor;
+use optlab_core::params::{NamedParam, ParamStore};
+use optlab_core::train::{NamedGrads, TrainOptimizer};
+use optlab_core::Result;
+
+use crate::common::{self, impl_candle_optimizer, Optim, OptimConfig, Slot};
+
+/// Adam (`DECOUPLED = false`) or AdamW (`DECOUPLED = true`) over named parameters.
+pub struct AdamFamily<const DECOUPLED: bool> {
+    pub(crate) cfg: OptimConfig,
+    pub(crate) slots: Vec<Slot>,
+    t: u64,
+}
+
+/// Adam with coupled L2 weight decay.
+pub type Adam = AdamFamily<false>;
+/// AdamW with decoupled weight decay.
+pub type AdamW = AdamFamily<true>;
+
+impl<const DECOUPLED: bool> AdamFamily<DECOUPLED> {
+    /// Optimizer over every parameter of `store`.
+    pub fn new(store: &ParamStore, cfg: OptimConfig) -> Result<Self> {
+        Self::from_params(common::params_from_store(store), cfg)
+    }
+
+    /// Optimizer over the given named parameters.
+    pub fn from_params(params: Vec<NamedParam>, cfg: OptimConfig) -> Result<Self> {
+        let slots = params
+            .into_iter()
+            .map(|p| {
+                let n = p.var.elem_count();
+                Slot::new(p, n, n)
+            })
+            .collect();
+        Ok(Self { cfg, slots, t: 0 })
+    }
+}
+
+impl<const DECOUPLED: bool> TrainOptimizer for AdamFamily<DECOUPLED> {
+    fn step(&mut self, grads: &NamedGrads, lr: f64) -> Result<()> {
+        let c = self.cfg;
+        let t = self.t + 1;
+        let bc1 = 1.0 - c.beta1.powf(t as f64);
+        let bc2_sqrt = (1.0 - c.beta2.powf(t as f64)).sqrt();
+        let (b1, b2, eps) = (c.beta1 as f32, c.beta2 as f32, c.eps as f32);
+        let step = (lr / bc1) as f32;
+        let inv_bc2_sqrt = (1.0 / bc2_sqrt) as f32;
+        let decoupled = DECOUPLED;
+        common::for_each_slot(&mut self.slots, grads, |_, s, g| {
+            let mut p = common::to_f32(s.param.var.as_tensor())?;
+            let wd = if s.decays() { c.weight_decay } else { 0.0 };
+            let shrink = (1.0 - lr * wd) as f32;
+            let l2 = if decoupled { 0.0 } else { wd as f32 };
+            for i in 0..p.len() {
+                let gi = g[i] + l2 * p[i];
+                if decoupled {
+                    p[i] *= shrink;
+                }
+                s.m[i] = b1 * s.m[i] + (1.0 - b1) * gi;
+                s.v[i] = b2 * s.v[i] + (1.0 - b2) * gi * gi;
+                p[i] -= step * s.m[i] / (s.v[i].sqrt() * inv_bc2_sqrt + eps);
+            }
+            common::write_param(&s.param, p)
+        })?;
+        self.t = t;
+        Ok(())
+    }
+
+    fn state(&self) -> Result<HashMap<String, Tensor>> {
+        common::save_state(&self.slots, "exp_avg", Some("exp_avg_sq"), self.t)
+    }
+
+    fn load_state(&mut self, state: &HashMap<String, Tensor>) -> Result<()> {
+        self.t = common::load_state(&mut self.slots, state, "exp_avg", Some("exp_avg_sq"))?;
+        Ok(())
+    }
+
+    fn name(&self) -> &str {
+        if DECOUPLED {
+            "adamw"
+        } else {
+            "adam"
+        }
+    }
+}
+
+impl<const DECOUPLED: bool> Optim for AdamFamily<DECOUPLED> {
+    fn state_bytes(&self) -> usize {
+        self.slots.iter().map(|s| 4 * (s.m.len() + s.v.len())).sum()
+    }
+}
+
+impl_candle_optimizer!(Adam);
+impl_candle_optimizer!(AdamW);

@@ -1,0 +1,171 @@
+//! Adam-mini (reference version 1.1.1): Adam's first moment per entry, one second-moment
+//! scalar per block of the [`crate::partition`] table.
+//!
+//! Per block B at step t: `p ← p·(1 − lr·wd)` (where the role decays);
+//! `m ← β1·m + (1 − β1)·g`; `v_B ← β2·v_B + (1 − β2)·mean_B(g²)`;
+//! `p ← p − lr·m / ((1 − β1^t)·(sqrt(v_B)/sqrt(1 − β2^t) + ε))`.
+
+use std::collections::HashMap;
+
+use candle_core::Tensor;
+use optlab_core::params::{NamedParam, ParamStore};
+use optlab_core::train::{NamedGrads, TrainOptimizer};
+use optlab_core::{CoreError, Result};
+
+use crate::common::{self, impl_candle_optimizer, Optim, OptimConfig, Slot};
+use crate::partition::{self, BlockSpec, PartitionRow};
+
+/// Adam-mini over named parameters.
+pub struct AdamMini {
+    pub(crate) cfg: OptimConfig,
+    pub(crate) slots: Vec<Slot>,
+    specs: Vec<BlockSpec>,
+    table: Vec<PartitionRow>,
+    unknown: Vec<String>,
+    t: u64,
+}
+
+impl AdamMini {
+    /// Adam-mini over every parameter of `store`, partitioned by role; `cfg.attn` must be set
+    /// when the store has query/key tensors.
+    pub fn new(store: &ParamStore, cfg: OptimConfig) -> Result<Self> {
+        Self::from_params(common::params_from_store(store), cfg)
+    }
+
+    /// Adam-mini over the given named parameters, partitioned by role. Parameters with
+    /// unknown roles get one block per tensor and are listed in a warning on stderr.
+    pub fn from_params(params: Vec<NamedParam>, cfg: OptimConfig) -> Result<Self> {
+        let (table, unknown) = partition::partition_table(&params, cfg.attn)?;
+        partition::warn_unknown(&unknown);
+        let specs = table.iter().map(|r| r.spec.clone()).collect();
+        Self::with_specs(params, specs, table, unknown, cfg)
+    }
+
+    /// Adam-mini with an explicit block size per tensor (`block_len` must divide the tensor's
+    /// size; decay follows the role). With `block_len = 1` everywhere this is AdamW.
+    pub fn with_block_len(
+        params: Vec<NamedParam>,
+        block_len: impl Fn(&NamedParam) -> usize,
+        cfg: OptimConfig,
+    ) -> Result<Self> {
+        let mut specs = Vec::with_capacity(params.len());
+        let mut table = Vec::with_capacity(params.len());
+        for p in &params {
+            let numel = p.var.elem_count();
+            let len = block_len(p);
+            if len == 0 || numel % len != 0 {
+                return Err(CoreError::Config(format!(
+                    "block length {len} does not divide `{}` ({numel} entries)",
+                    p.name
+                )));
+            }
+            let spec = BlockSpec {
+                kind: partition::BlockKind::Whole,
+                blocks: numel / len,
+                block_len: len,
+                decays: p.role.decays(),
+            };
+            specs.push(spec.clone());
+            table.push(PartitionRow {
+                name: p.name.clone(),
+                role: p.role,
+                shape: p.var.dims().to_vec(),
+                state_bytes: 4 * (numel + spec.blocks),
+                spec,
+            });
+        }
+        Self::with_specs(params, specs, table, Vec::new(), cfg)
+    }
+
+    fn with_specs(
+        params: Vec<NamedParam>,
+        specs: Vec<BlockSpec>,
+        table: Vec<PartitionRow>,
+        unknown: Vec<String>,
+        cfg: OptimConfig,
+    ) -> Result<Self> {
+        let slots = params
+            .into_iter()
+            .zip(&specs)
+            .map(|(p, s)| {
+                let n = p.var.elem_count();
+                Slot::new(p, n, s.blocks)
+            })
+            .collect();
+        Ok(Self {
+            cfg,
+            slots,
+            specs,
+            table,
+            unknown,
+            t: 0,
+        })
+    }
+
+    /// The resolved partition table (name, role, shape, blocks, state bytes).
+    pub fn table(&self) -> &[PartitionRow] {
+        &self.table
+    }
+
+    /// Names that no rule recognised (one block per tensor).
+    pub fn unknown(&self) -> &[String] {
+        &self.unknown
+    }
+}
+
+impl TrainOptimizer for AdamMini {
+    fn step(&mut self, grads: &NamedGrads, lr: f64) -> Result<()> {
+        let c = self.cfg;
+        let t = self.t + 1;
+        let bc1 = 1.0 - c.beta1.powf(t as f64);
+        let inv_bc2_sqrt = (1.0 / (1.0 - c.beta2.powf(t as f64)).sqrt()) as f32;
+        let (b1, b2, eps) = (c.beta1 as f32, c.beta2 as f32, c.eps as f32);
+        let step = (lr / bc1) as f32;
+        let specs = &self.specs;
+        common::for_each_slot(&mut self.slots, grads, |i, s, g| {
+            let spec = &specs[i];
+            let mut p = common::to_f32(s.param.var.as_tensor())?;
+            let shrink = if spec.decays {
+                (1.0 - lr * c.weight_decay) as f32
+            } else {
+                1.0
+            };
+            let len = spec.block_len;
+            for (b, v) in s.v.iter_mut().enumerate() {
+                let r = b * len..(b + 1) * len;
+                let (pb, mb, gb) = (&mut p[r.clone()], &mut s.m[r.clone()], &g[r]);
+                let sq: f64 = gb.iter().map(|&x| f64::from(x) * f64::from(x)).sum();
+                *v = b2 * *v + (1.0 - b2) * (sq / len as f64) as f32;
+                let scale = step / (v.sqrt() * inv_bc2_sqrt + eps);
+                for ((pi, mi), &gi) in pb.iter_mut().zip(mb.iter_mut()).zip(gb) {
+                    *mi = b1 * *mi + (1.0 - b1) * gi;
+                    *pi = *pi * shrink - scale * *mi;
+                }
+            }
+            common::write_param(&s.param, p)
+        })?;
+        self.t = t;
+        Ok(())
+    }
+
+    fn state(&self) -> Result<HashMap<String, Tensor>> {
+        common::save_state(&self.slots, "exp_avg", Some("exp_avg_sq_block"), self.t)
+    }
+
+    fn load_state(&mut self, state: &HashMap<String, Tensor>) -> Result<()> {
+        self.t = common::load_state(&mut self.slots, state, "exp_avg", Some("exp_avg_sq_block"))?;
+        Ok(())
+    }
+
+    fn name(&self) -> &str {
+        "adam-mini"
+    }
+}
+
+impl Optim for AdamMini {
+    fn state_bytes(&self) -> usize {
+        self.slots.iter().map(|s| 4 * (s.m.len() + s.v.len())).sum()
+    }
+}
+
+impl_candle_optimizer!(AdamMini);

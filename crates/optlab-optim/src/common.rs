@@ -1,0 +1,309 @@
+//! Shared machinery: hyper-parameters, per-tensor slots with f32 state, gradient checks,
+//! reading and writing parameters as contiguous f32 slices, and state (de)serialisation.
+
+use std::collections::HashMap;
+
+use candle_core::{DType, Device, Tensor, Var};
+use optlab_core::params::{NamedParam, ParamRole, ParamStore};
+use optlab_core::train::NamedGrads;
+use optlab_core::{CoreError, Result};
+use rayon::prelude::*;
+
+/// Hyper-parameters shared by every optimizer of the crate (each reads the fields it uses).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OptimConfig {
+    /// Learning rate used by candle's `Optimizer::step` (the training loop passes its own).
+    pub lr: f64,
+    /// First-moment decay (Adam family).
+    pub beta1: f64,
+    /// Second-moment decay (Adam family).
+    pub beta2: f64,
+    /// Denominator epsilon, added outside the square root as in PyTorch.
+    pub eps: f64,
+    /// Weight decay: decoupled for AdamW, Adam-mini and MoFO; an L2 term for SGD and Adam.
+    /// Never applied to parameters whose role does not decay (norms, biases).
+    pub weight_decay: f64,
+    /// SGD momentum.
+    pub momentum: f64,
+    /// SGD Nesterov momentum.
+    pub nesterov: bool,
+    /// MoFO: fraction of each partition's entries updated per step.
+    pub mofo_fraction: f64,
+    /// Adam-mini: attention shape for per-head query/key blocks.
+    pub attn: Option<AttnShape>,
+}
+
+impl Default for OptimConfig {
+    fn default() -> Self {
+        Self {
+            lr: 1e-3,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            weight_decay: 0.0,
+            momentum: 0.9,
+            nesterov: false,
+            mofo_fraction: crate::mofo::DEFAULT_FRACTION,
+            attn: None,
+        }
+    }
+}
+
+/// Attention shape that Adam-mini's per-head blocks need.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AttnShape {
+    /// Model width.
+    pub hidden: usize,
+    /// Query heads.
+    pub n_heads: usize,
+    /// Key/value heads (grouped-query attention).
+    pub n_kv_heads: usize,
+}
+
+impl AttnShape {
+    /// The attention shape of a Llama/Qwen2/Mistral configuration.
+    pub fn from_llama(cfg: &optlab_core::models::LlamaConfig) -> Self {
+        Self {
+            hidden: cfg.hidden_size,
+            n_heads: cfg.num_attention_heads,
+            n_kv_heads: cfg.kv_heads(),
+        }
+    }
+
+    /// Width of one head.
+    pub fn head_dim(&self) -> usize {
+        self.hidden / self.n_heads.max(1)
+    }
+}
+
+/// Optimizers of this crate: a training-loop optimizer that also reports its state size.
+pub trait Optim: optlab_core::train::TrainOptimizer + Send {
+    /// Bytes of persistent optimizer state (moments and per-block scalars; no transients).
+    fn state_bytes(&self) -> usize;
+}
+
+/// One parameter tensor with the optimizer's per-tensor state in f32.
+pub(crate) struct Slot {
+    pub param: NamedParam,
+    pub m: Vec<f32>,
+    pub v: Vec<f32>,
+}
+
+impl Slot {
+    pub fn new(param: NamedParam, m_len: usize, v_len: usize) -> Self {
+        Self {
+            param,
+            m: vec![0.0; m_len],
+            v: vec![0.0; v_len],
+        }
+    }
+
+    pub fn numel(&self) -> usize {
+        self.param.var.elem_count()
+    }
+
+    pub fn decays(&self) -> bool {
+        self.param.role.decays()
+    }
+}
+
+/// Named parameters for candle's `Vec<Var>` constructors: `var.{i}`, role unknown.
+pub(crate) fn params_from_vars(vars: Vec<Var>) -> Vec<NamedParam> {
+    vars.into_iter()
+        .filter(|v| v.dtype().is_float())
+        .enumerate()
+        .map(|(i, var)| NamedParam {
+            name: format!("var.{i}"),
+            var,
+            role: ParamRole::Other,
+        })
+        .collect()
+}
+
+/// Parameters of a store, in registration order.
+pub(crate) fn params_from_store(store: &ParamStore) -> Vec<NamedParam> {
+    store.params()
+}
+
+/// A tensor's entries as one contiguous f32 vector.
+pub(crate) fn to_f32(t: &Tensor) -> Result<Vec<f32>> {
+    Ok(t.flatten_all()?.to_dtype(DType::F32)?.to_vec1::<f32>()?)
+}
+
+/// Write f32 values back into a parameter, keeping its shape, dtype and device.
+pub(crate) fn write_param(p: &NamedParam, data: Vec<f32>) -> Result<()> {
+    let var = &p.var;
+    let t = Tensor::from_vec(data, var.dims(), var.device())?.to_dtype(var.dtype())?;
+    var.set(&t)?;
+    Ok(())
+}
+
+/// Gradients as f32 vectors aligned with `slots` (None where a parameter has no gradient),
+/// checked for shape and finiteness before anything is modified.
+pub(crate) fn gather_grads(slots: &[Slot], grads: &NamedGrads) -> Result<Vec<Option<Vec<f32>>>> {
+    let out: Vec<Result<Option<Vec<f32>>>> = slots
+        .par_iter()
+        .map(|s| {
+            let Some(g) = grads.get(&s.param.name) else {
+                return Ok(None);
+            };
+            if g.elem_count() != s.numel() {
+                return Err(CoreError::Config(format!(
+                    "gradient for `{}` has shape {:?}, parameter has {:?}",
+                    s.param.name,
+                    g.dims(),
+                    s.param.var.dims()
+                )));
+            }
+            let g = to_f32(g)?;
+            if let Some(i) = g.iter().position(|x| !x.is_finite()) {
+                return Err(CoreError::Config(format!(
+                    "non-finite gradient in `{}` at flat index {i} ({}); parameters and \
+                     optimizer state left unchanged",
+                    s.param.name, g[i]
+                )));
+            }
+            Ok(Some(g))
+        })
+        .collect();
+    out.into_iter().collect()
+}
+
+/// Run `f(index, slot, grad)` for every slot with a gradient, in parallel over tensors, after all
+/// gradients passed the checks in [`gather_grads`].
+pub(crate) fn for_each_slot<F>(slots: &mut [Slot], grads: &NamedGrads, f: F) -> Result<()>
+where
+    F: Fn(usize, &mut Slot, &[f32]) -> Result<()> + Sync,
+{
+    let gs = gather_grads(slots, grads)?;
+    slots
+        .par_iter_mut()
+        .zip(gs.par_iter())
+        .enumerate()
+        .map(|(i, (s, g))| match g {
+            Some(g) => f(i, s, g),
+            None => Ok(()),
+        })
+        .collect::<Vec<Result<()>>>()
+        .into_iter()
+        .collect()
+}
+
+/// Gradients from candle's store, keyed by the slots' names.
+pub(crate) fn grads_from_store(
+    slots: &[Slot],
+    grads: &candle_core::backprop::GradStore,
+) -> NamedGrads {
+    slots
+        .iter()
+        .filter_map(|s| {
+            grads
+                .get(s.param.var.as_tensor())
+                .map(|g| (s.param.name.clone(), g.clone()))
+        })
+        .collect()
+}
+
+/// Serialise slots' state: `{name}.{m_key}` and, when `v_key` is given, `{name}.{v_key}`,
+/// plus the step counter.
+pub(crate) fn save_state(
+    slots: &[Slot],
+    m_key: &str,
+    v_key: Option<&str>,
+    step: u64,
+) -> Result<HashMap<String, Tensor>> {
+    let mut out = HashMap::new();
+    for s in slots {
+        let m = Tensor::from_slice(&s.m, s.m.len(), &Device::Cpu)?;
+        out.insert(format!("{}.{m_key}", s.param.name), m);
+        if let Some(vk) = v_key {
+            let v = Tensor::from_slice(&s.v, s.v.len(), &Device::Cpu)?;
+            out.insert(format!("{}.{vk}", s.param.name), v);
+        }
+    }
+    out.insert("step".into(), Tensor::new(&[step as f64], &Device::Cpu)?);
+    Ok(out)
+}
+
+/// Restore what [`save_state`] wrote; every length must match, else nothing is changed.
+pub(crate) fn load_state(
+    slots: &mut [Slot],
+    state: &HashMap<String, Tensor>,
+    m_key: &str,
+    v_key: Option<&str>,
+) -> Result<u64> {
+    let get = |k: &str, len: usize| -> Result<Vec<f32>> {
+        let t = state
+            .get(k)
+            .ok_or_else(|| CoreError::Config(format!("optimizer state lacks `{k}`")))?;
+        let data = to_f32(t)?;
+        if data.len() != len {
+            return Err(CoreError::Config(format!(
+                "optimizer state `{k}` has {} entries, expected {len}",
+                data.len()
+            )));
+        }
+        Ok(data)
+    };
+    let mut loaded = Vec::with_capacity(slots.len());
+    for s in slots.iter() {
+        let m = get(&format!("{}.{m_key}", s.param.name), s.m.len())?;
+        let v = match v_key {
+            Some(vk) => get(&format!("{}.{vk}", s.param.name), s.v.len())?,
+            None => s.v.clone(),
+        };
+        loaded.push((m, v));
+    }
+    let step = state
+        .get("step")
+        .ok_or_else(|| CoreError::Config("optimizer state lacks `step`".into()))?
+        .flatten_all()?
+        .to_dtype(DType::F64)?
+        .to_vec1::<f64>()?
+        .first()
+        .copied()
+        .unwrap_or(0.0);
+    for (s, (m, v)) in slots.iter_mut().zip(loaded) {
+        s.m = m;
+        s.v = v;
+    }
+    Ok(step as u64)
+}
+
+/// Convert an optlab error into candle's, for the `candle_nn::Optimizer` impls.
+pub(crate) fn to_candle(e: CoreError) -> candle_core::Error {
+    candle_core::Error::Msg(e.to_string())
+}
+
+/// Implement `candle_nn::Optimizer` for a type with `from_params`, `slots` and `lr` fields.
+macro_rules! impl_candle_optimizer {
+    ($ty:ty) => {
+        impl candle_nn::Optimizer for $ty {
+            type Config = $crate::common::OptimConfig;
+
+            fn new(vars: Vec<candle_core::Var>, config: Self::Config) -> candle_core::Result<Self> {
+                <$ty>::from_params($crate::common::params_from_vars(vars), config)
+                    .map_err($crate::common::to_candle)
+            }
+
+            fn step(
+                &mut self,
+                grads: &candle_core::backprop::GradStore,
+            ) -> candle_core::Result<()> {
+                let named = $crate::common::grads_from_store(&self.slots, grads);
+                let lr = self.cfg.lr;
+                optlab_core::train::TrainOptimizer::step(self, &named, lr)
+                    .map_err($crate::common::to_candle)
+            }
+
+            fn learning_rate(&self) -> f64 {
+                self.cfg.lr
+            }
+
+            fn set_learning_rate(&mut self, lr: f64) {
+                self.cfg.lr = lr;
+            }
+        }
+    };
+}
+pub(crate) use impl_candle_optimizer;

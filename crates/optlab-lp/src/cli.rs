@@ -50,6 +50,9 @@ pub enum LpCommand {
         /// Write the full solution (x, y, reduced costs, KKT errors) as JSON to this file.
         #[arg(long)]
         write_solution: Option<PathBuf>,
+        /// Run presolve-lite (fixed/empty columns, emptied rows) before PDHG.
+        #[arg(long)]
+        presolve: bool,
         /// Start from a primal-dual pair: a JSON file with arrays "x" and "y" (e.g. a file
         /// written by --write-solution).
         #[arg(long)]
@@ -110,6 +113,7 @@ pub fn run(args: LpArgs) -> anyhow::Result<()> {
             threads,
             json,
             write_solution,
+            presolve,
             warm_start,
         } => {
             if tol.is_nan() || tol <= 0.0 {
@@ -119,6 +123,7 @@ pub fn run(args: LpArgs) -> anyhow::Result<()> {
             let mut opts = SolveOptions {
                 tol,
                 threads,
+                presolve,
                 ..Default::default()
             };
             if let Some(t) = time_limit {

@@ -19,6 +19,20 @@ pub struct LpView<'a> {
     pub col_upper: &'a [f64],
 }
 
+impl<'a> LpView<'a> {
+    /// The view of a whole problem.
+    pub fn of(p: &'a crate::model::LpProblem) -> Self {
+        Self {
+            obj: &p.obj,
+            offset: p.obj_offset,
+            row_lower: &p.row_lower,
+            row_upper: &p.row_upper,
+            col_lower: &p.col_lower,
+            col_upper: &p.col_upper,
+        }
+    }
+}
+
 /// Residuals of a primal-dual pair (ℓ2 norms) and their relative versions.
 #[derive(Debug, Clone, Copy, Default, Serialize)]
 pub struct KktErrors {

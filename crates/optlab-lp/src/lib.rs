@@ -15,6 +15,7 @@ pub mod model;
 pub mod mps_read;
 pub mod mps_write;
 pub mod pdhg;
+pub mod presolve;
 pub mod scaling;
 pub mod solution;
 pub mod sparse;

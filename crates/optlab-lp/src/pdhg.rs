@@ -54,7 +54,17 @@ impl Point {
 }
 
 /// Solves the LP with restarted averaged PDHG. Never panics on valid problems; returns a status.
+/// With `opts.presolve`, presolve-lite runs first and the solution is mapped back.
 pub fn solve(p: &LpProblem, opts: &SolveOptions) -> LpSolution {
+    if opts.presolve {
+        crate::presolve::solve_presolved(p, opts)
+    } else {
+        solve_direct(p, opts)
+    }
+}
+
+/// Solves without presolve.
+pub fn solve_direct(p: &LpProblem, opts: &SolveOptions) -> LpSolution {
     match opts.threads {
         Some(t) => match rayon::ThreadPoolBuilder::new()
             .num_threads(t.max(1))
@@ -82,7 +92,7 @@ impl<'a> Solver<'a> {
         if opts.bc_scaling {
             s.apply_bc_scaling();
         }
-        let norms = data_norms(&view(p));
+        let norms = data_norms(&LpView::of(p));
         Self {
             p,
             s,
@@ -117,7 +127,7 @@ impl<'a> Solver<'a> {
 
     fn original_kkt(&self, z: &Point) -> (Point, KktErrors) {
         let u = self.unscale(z);
-        let k = kkt_errors(&view(self.p), self.norms, &u.x, &u.y, &u.ax, &u.aty);
+        let k = kkt_errors(&LpView::of(self.p), self.norms, &u.x, &u.y, &u.ax, &u.aty);
         (u, k)
     }
 
@@ -300,7 +310,7 @@ impl<'a> Solver<'a> {
         iters: usize,
         restarts: usize,
     ) -> Option<LpSolution> {
-        let v = view(self.p);
+        let v = LpView::of(self.p);
         let tol = self.opts.infeasibility_tol;
         for cand in [z.clone(), z.minus(anchor)] {
             let u = self.unscale(&cand);
@@ -316,16 +326,5 @@ impl<'a> Solver<'a> {
             }
         }
         None
-    }
-}
-
-fn view(p: &LpProblem) -> LpView<'_> {
-    LpView {
-        obj: &p.obj,
-        offset: p.obj_offset,
-        row_lower: &p.row_lower,
-        row_upper: &p.row_upper,
-        col_lower: &p.col_lower,
-        col_upper: &p.col_upper,
     }
 }

@@ -36,6 +36,8 @@ pub struct SolveOptions {
     pub ruiz_iters: usize,
     /// Apply Pock–Chambolle scaling after Ruiz.
     pub pock_chambolle: bool,
+    /// Run presolve-lite (fixed and empty columns, emptied rows) first.
+    pub presolve: bool,
     /// Scale objective and bounds to unit size after the diagonal scaling.
     pub bc_scaling: bool,
     /// Iterations between termination and restart checks.
@@ -56,6 +58,7 @@ impl Default for SolveOptions {
             ruiz_iters: 10,
             pock_chambolle: true,
             bc_scaling: false,
+            presolve: false,
             check_every: 64,
             threads: None,
             warm_start: None,

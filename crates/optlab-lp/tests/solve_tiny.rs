@@ -305,3 +305,65 @@ fn objective_and_bound_scaling_gives_the_same_optimum() {
         sol.y
     );
 }
+
+#[test]
+fn presolve_lite_removes_fixed_and_empty_columns_exactly() {
+    use optlab_lp::presolve::{presolve, Presolve};
+    // x2 fixed at 1.5, x3 empty (cost 1 -> at its lower bound 2), x4 empty with cost 0;
+    // row 2 only holds the fixed x2 and stays satisfiable.
+    let rows: [(&[f64], f64, f64); 3] = [
+        (&[1.0, 1.0, 1.0, 0.0, 0.0], 2.0, 6.0),
+        (&[1.0, -1.0, 0.0, 0.0, 0.0], -INF, 1.0),
+        (&[0.0, 0.0, 2.0, 0.0, 0.0], 1.0, 4.0),
+    ];
+    let cols = [(0.0, 3.0), (-1.0, 2.0), (1.5, 1.5), (2.0, 5.0), (-1.0, 1.0)];
+    let p = lp(&[-1.0, -2.0, 1.0, 1.0, 0.0], &rows, &cols);
+    let Presolve::Reduced(r) = presolve(&p) else {
+        panic!("expected a reduction")
+    };
+    assert_eq!(
+        (r.kept_rows.clone(), r.kept_cols.clone()),
+        (vec![0, 1], vec![0, 1])
+    );
+    let want = brute_force(&p).expect("bounded and feasible");
+    for pre in [false, true] {
+        let sol = solve(
+            &p,
+            &SolveOptions {
+                presolve: pre,
+                ..opts(1e-8)
+            },
+        );
+        assert_eq!(sol.status, Status::Optimal);
+        assert!(
+            (sol.objective - want).abs() < 1e-6,
+            "presolve {pre}: {} vs {want}",
+            sol.objective
+        );
+        assert!(
+            sol.kkt.max_rel() <= 1e-7,
+            "KKT on the original problem: {:?}",
+            sol.kkt
+        );
+        assert_eq!(sol.x.len(), 5);
+    }
+    // An emptied row that cannot hold, and an empty column that improves without limit.
+    let bad_row = lp(
+        &[1.0, 0.0],
+        &[(&[0.0, 2.0], 5.0, INF)],
+        &[(0.0, 1.0), (1.0, 1.0)],
+    );
+    assert!(matches!(presolve(&bad_row), Presolve::Infeasible(_)));
+    let with = SolveOptions {
+        presolve: true,
+        ..opts(1e-6)
+    };
+    assert_eq!(solve(&bad_row, &with).status, Status::PrimalInfeasible);
+    let unbounded = lp(
+        &[1.0, -1.0],
+        &[(&[1.0, 0.0], 1.0, 2.0)],
+        &[(0.0, INF), (0.0, INF)],
+    );
+    assert!(matches!(presolve(&unbounded), Presolve::DualInfeasible(_)));
+    assert_eq!(solve(&unbounded, &with).status, Status::DualInfeasible);
+}

@@ -11,5 +11,6 @@ pub mod attack;
 pub mod data;
 pub mod error;
 pub mod model;
+pub mod train;
 
 pub use error::{Result, RobustError};

@@ -15,7 +15,7 @@ const ROW_FEAS_TOL: f64 = 1e-9;
 #[derive(Debug)]
 pub enum Presolve {
     /// A smaller problem plus what is needed to map its solutions back.
-    Reduced(Reduction),
+    Reduced(Box<Reduction>),
     /// An emptied row cannot be satisfied: the problem is primal infeasible.
     Infeasible(String),
     /// An empty column improves the objective without limit: the dual is infeasible.
@@ -151,13 +151,13 @@ pub fn presolve(p: &LpProblem) -> Presolve {
         col_names: kept_cols.iter().map(|&j| p.col_names[j].clone()).collect(),
         obj_name: p.obj_name.clone(),
     };
-    Presolve::Reduced(Reduction {
+    Presolve::Reduced(Box::new(Reduction {
         problem,
         kept_rows,
         kept_cols,
         fixed,
         num_rows: m,
-    })
+    }))
 }
 
 /// Presolves, solves the reduced problem, and maps the result back to the original space

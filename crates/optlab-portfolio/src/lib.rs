@@ -2,6 +2,7 @@
 //! Black-Litterman, mean-variance weights by QP (Clarabel), a backtester with costs,
 //! baselines and performance metrics.
 
+pub mod bl;
 pub mod cov;
 pub mod data;
 pub mod linalg;

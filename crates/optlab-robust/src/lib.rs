@@ -10,6 +10,7 @@
 pub mod attack;
 pub mod data;
 pub mod error;
+pub mod linalg;
 pub mod model;
 pub mod train;
 

@@ -3,6 +3,22 @@
 //! * [`model::LpProblem`]: `min cᵀx + c₀` s.t. `l_c ≤ Ax ≤ u_c`, `l_v ≤ x ≤ u_v`.
 //! * [`mps_read`] / [`mps_write`]: MPS input (fixed/free, gzip) and output.
 //! * [`sparse`]: CSR matrices with rayon-parallel products.
+//! * [`pdhg::solve`]: restarted averaged PDHG (PDLP-style adaptive steps, KKT-based restarts,
+//!   primal-weight updates) on a Ruiz + Pock–Chambolle scaled problem, terminating on the
+//!   relative KKT error, with infeasibility rays; optional [`presolve`]-lite.
+//! * [`generate`]: planted covering/packing LPs and PageRank LPs of any size.
+//! * [`cli`]: `optlab lp solve|generate` and `optlab bench lp`.
+//!
+//! ```
+//! use optlab_lp::{parse_mps, solve, MpsFormat, SolveOptions, Status};
+//! // min -x - y  s.t.  x + 2y <= 4,  3x + y <= 6,  x, y >= 0   (optimum -2.8 at (1.6, 1.2))
+//! let text = "NAME ex\nROWS\n N obj\n L a\n L b\nCOLUMNS\n x obj -1 a 1\n x b 3\n \
+//!             y obj -1 a 2\n y b 1\nRHS\n rhs a 4 b 6\nENDATA\n";
+//! let lp = parse_mps(text, MpsFormat::Free).unwrap();
+//! let sol = solve(&lp, &SolveOptions { tol: 1e-8, ..Default::default() });
+//! assert_eq!(sol.status, Status::Optimal);
+//! assert!((sol.objective + 2.8).abs() < 1e-6);
+//! ```
 
 // Numerical kernels index several parallel arrays at once; iterator chains would obscure them.
 #![allow(clippy::needless_range_loop)]

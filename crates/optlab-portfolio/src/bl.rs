@@ -78,7 +78,7 @@ impl Views {
                 &psp.diagonal().iter().map(|v| tau * v).collect::<Vec<_>>(),
             )),
             OmegaSpec::Idzorek(conf) => {
-                if conf.len() != k || conf.iter().any(|c| !(*c > 0.0 && *c <= 1.0)) {
+                if conf.len() != k || conf.iter().any(|c| c.is_nan() || *c <= 0.0 || *c > 1.0) {
                     return Err(LinalgError::Shape(
                         "Idzorek confidences must be k values in (0, 1]".into(),
                     ));

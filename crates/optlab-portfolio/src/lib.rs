@@ -6,4 +6,5 @@ pub mod bl;
 pub mod cov;
 pub mod data;
 pub mod linalg;
+pub mod qp;
 pub mod synth;

@@ -51,22 +51,21 @@ impl<const DECOUPLED: bool> TrainOptimizer for AdamFamily<DECOUPLED> {
         let (b1, b2, eps) = (c.beta1 as f32, c.beta2 as f32, c.eps as f32);
         let step = (lr / bc1) as f32;
         let inv_bc2_sqrt = (1.0 / bc2_sqrt) as f32;
-        let decoupled = DECOUPLED;
-        common::for_each_slot(&mut self.slots, grads, |_, s, g| {
-            let mut p = common::to_f32(s.param.var.as_tensor())?;
-            let wd = if s.decays() { c.weight_decay } else { 0.0 };
-            let shrink = (1.0 - lr * wd) as f32;
-            let l2 = if decoupled { 0.0 } else { wd as f32 };
-            for i in 0..p.len() {
-                let gi = g[i] + l2 * p[i];
-                if decoupled {
-                    p[i] *= shrink;
-                }
-                s.m[i] = b1 * s.m[i] + (1.0 - b1) * gi;
-                s.v[i] = b2 * s.v[i] + (1.0 - b2) * gi * gi;
-                p[i] -= step * s.m[i] / (s.v[i].sqrt() * inv_bc2_sqrt + eps);
+        common::for_each_slot(&mut self.slots, grads, &|_, role, m, v, g, p| {
+            let wd = if role.decays() { c.weight_decay } else { 0.0 };
+            let shrink = if DECOUPLED {
+                (1.0 - lr * wd) as f32
+            } else {
+                1.0
+            };
+            let l2 = if DECOUPLED { 0.0 } else { wd as f32 };
+            let it = p.iter_mut().zip(m.iter_mut()).zip(v.iter_mut()).zip(g);
+            for (((pi, mi), vi), &gi) in it {
+                let gi = gi + l2 * *pi;
+                *mi = b1 * *mi + (1.0 - b1) * gi;
+                *vi = b2 * *vi + (1.0 - b2) * gi * gi;
+                *pi = *pi * shrink - step * *mi / (vi.sqrt() * inv_bc2_sqrt + eps);
             }
-            common::write_param(&s.param, p)
         })?;
         self.t = t;
         Ok(())

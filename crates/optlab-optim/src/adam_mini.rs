@@ -122,27 +122,24 @@ impl TrainOptimizer for AdamMini {
         let (b1, b2, eps) = (c.beta1 as f32, c.beta2 as f32, c.eps as f32);
         let step = (lr / bc1) as f32;
         let specs = &self.specs;
-        common::for_each_slot(&mut self.slots, grads, |i, s, g| {
+        common::for_each_slot(&mut self.slots, grads, &|i, _, m, v, g, p| {
             let spec = &specs[i];
-            let mut p = common::to_f32(s.param.var.as_tensor())?;
             let shrink = if spec.decays {
                 (1.0 - lr * c.weight_decay) as f32
             } else {
                 1.0
             };
             let len = spec.block_len;
-            for (b, v) in s.v.iter_mut().enumerate() {
-                let r = b * len..(b + 1) * len;
-                let (pb, mb, gb) = (&mut p[r.clone()], &mut s.m[r.clone()], &g[r]);
+            let blocks = p.chunks_mut(len).zip(m.chunks_mut(len)).zip(g.chunks(len));
+            for (((pb, mb), gb), vb) in blocks.zip(v.iter_mut()) {
                 let sq: f64 = gb.iter().map(|&x| f64::from(x) * f64::from(x)).sum();
-                *v = b2 * *v + (1.0 - b2) * (sq / len as f64) as f32;
-                let scale = step / (v.sqrt() * inv_bc2_sqrt + eps);
+                *vb = b2 * *vb + (1.0 - b2) * (sq / len as f64) as f32;
+                let scale = step / (vb.sqrt() * inv_bc2_sqrt + eps);
                 for ((pi, mi), &gi) in pb.iter_mut().zip(mb.iter_mut()).zip(gb) {
                     *mi = b1 * *mi + (1.0 - b1) * gi;
                     *pi = *pi * shrink - scale * *mi;
                 }
             }
-            common::write_param(&s.param, p)
         })?;
         self.t = t;
         Ok(())

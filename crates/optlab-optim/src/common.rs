@@ -1,9 +1,10 @@
 //! Shared machinery: hyper-parameters, per-tensor slots with f32 state, gradient checks,
 //! reading and writing parameters as contiguous f32 slices, and state (de)serialisation.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 
-use candle_core::{DType, Device, Tensor, Var};
+use candle_core::{CpuStorage, DType, Device, InplaceOp1, Layout, Storage, Tensor, Var};
 use optlab_core::params::{NamedParam, ParamRole, ParamStore};
 use optlab_core::train::NamedGrads;
 use optlab_core::{CoreError, Result};
@@ -101,10 +102,6 @@ impl Slot {
     pub fn numel(&self) -> usize {
         self.param.var.elem_count()
     }
-
-    pub fn decays(&self) -> bool {
-        self.param.role.decays()
-    }
 }
 
 /// Named parameters for candle's `Vec<Var>` constructors: `var.{i}`, role unknown.
@@ -138,14 +135,69 @@ pub(crate) fn write_param(p: &NamedParam, data: Vec<f32>) -> Result<()> {
     Ok(())
 }
 
-/// Gradients as f32 vectors aligned with `slots` (None where a parameter has no gradient),
-/// checked for shape and finiteness before anything is modified.
-pub(crate) fn gather_grads(slots: &[Slot], grads: &NamedGrads) -> Result<Vec<Option<Vec<f32>>>> {
-    let out: Vec<Result<Option<Vec<f32>>>> = slots
+/// Call `f` with a tensor's entries as one contiguous f32 slice: borrowed from the storage
+/// when the tensor is a contiguous f32 CPU tensor, else converted.
+pub(crate) fn with_f32<R>(t: &Tensor, f: impl FnOnce(&[f32]) -> R) -> Result<R> {
+    {
+        let (storage, layout) = t.storage_and_layout();
+        if let (Storage::Cpu(CpuStorage::F32(data)), Some((a, b))) =
+            (&*storage, layout.contiguous_offsets())
+        {
+            return Ok(f(&data[a..b]));
+        }
+    }
+    let data = to_f32(t)?;
+    Ok(f(&data))
+}
+
+/// In-place update of a contiguous f32 CPU storage through candle's `InplaceOp1`.
+struct InPlace<F: FnMut(&mut [f32])>(RefCell<F>);
+
+impl<F: FnMut(&mut [f32])> InplaceOp1 for InPlace<F> {
+    fn name(&self) -> &'static str {
+        "optlab-optim-update"
+    }
+
+    fn cpu_fwd(&self, storage: &mut CpuStorage, layout: &Layout) -> candle_core::Result<()> {
+        match (storage, layout.contiguous_offsets()) {
+            (CpuStorage::F32(data), Some((a, b))) => {
+                (self.0.borrow_mut())(&mut data[a..b]);
+                Ok(())
+            }
+            _ => Err(candle_core::Error::Msg(
+                "in-place optimizer update needs a contiguous f32 tensor".into(),
+            )),
+        }
+    }
+}
+
+/// Apply `f` to a parameter's values: in place (one pass, no copies) for contiguous f32 CPU
+/// parameters, else through an f32 copy written back with `Var::set`.
+pub(crate) fn update_param(p: &NamedParam, f: impl FnMut(&mut [f32])) -> Result<()> {
+    let t = p.var.as_tensor();
+    let contiguous_f32_cpu = {
+        let (storage, layout) = t.storage_and_layout();
+        matches!(&*storage, Storage::Cpu(CpuStorage::F32(_)))
+            && layout.contiguous_offsets().is_some()
+    };
+    if contiguous_f32_cpu {
+        t.inplace_op1(&InPlace(RefCell::new(f)))?;
+        return Ok(());
+    }
+    let mut f = f;
+    let mut data = to_f32(t)?;
+    f(&mut data);
+    write_param(p, data)
+}
+
+/// Check every gradient (shape, finiteness) before anything is modified; the error names the
+/// tensor.
+pub(crate) fn check_grads(slots: &[Slot], grads: &NamedGrads) -> Result<()> {
+    slots
         .par_iter()
         .map(|s| {
             let Some(g) = grads.get(&s.param.name) else {
-                return Ok(None);
+                return Ok(());
             };
             if g.elem_count() != s.numel() {
                 return Err(CoreError::Config(format!(
@@ -155,34 +207,42 @@ pub(crate) fn gather_grads(slots: &[Slot], grads: &NamedGrads) -> Result<Vec<Opt
                     s.param.var.dims()
                 )));
             }
-            let g = to_f32(g)?;
-            if let Some(i) = g.iter().position(|x| !x.is_finite()) {
-                return Err(CoreError::Config(format!(
-                    "non-finite gradient in `{}` at flat index {i} ({}); parameters and \
+            let bad = with_f32(g, |g| {
+                g.iter().position(|x| !x.is_finite()).map(|i| (i, g[i]))
+            })?;
+            match bad {
+                Some((i, x)) => Err(CoreError::Config(format!(
+                    "non-finite gradient in `{}` at flat index {i} ({x}); parameters and \
                      optimizer state left unchanged",
-                    s.param.name, g[i]
-                )));
+                    s.param.name
+                ))),
+                None => Ok(()),
             }
-            Ok(Some(g))
         })
-        .collect();
-    out.into_iter().collect()
+        .collect::<Vec<Result<()>>>()
+        .into_iter()
+        .collect()
 }
 
-/// Run `f(index, slot, grad)` for every slot with a gradient, in parallel over tensors, after all
-/// gradients passed the checks in [`gather_grads`].
-pub(crate) fn for_each_slot<F>(slots: &mut [Slot], grads: &NamedGrads, f: F) -> Result<()>
-where
-    F: Fn(usize, &mut Slot, &[f32]) -> Result<()> + Sync,
-{
-    let gs = gather_grads(slots, grads)?;
+/// The per-tensor update kernel: `(slot index, role, m, v, gradient, parameter values)`.
+pub(crate) type Kernel<'a> =
+    dyn Fn(usize, ParamRole, &mut [f32], &mut [f32], &[f32], &mut [f32]) + Sync + 'a;
+
+/// Check all gradients, then run `kernel` on every slot with a gradient, in parallel over
+/// tensors, each in one pass over contiguous slices.
+pub(crate) fn for_each_slot(slots: &mut [Slot], grads: &NamedGrads, kernel: &Kernel) -> Result<()> {
+    check_grads(slots, grads)?;
     slots
         .par_iter_mut()
-        .zip(gs.par_iter())
         .enumerate()
-        .map(|(i, (s, g))| match g {
-            Some(g) => f(i, s, g),
-            None => Ok(()),
+        .map(|(i, s)| {
+            let Some(g) = grads.get(&s.param.name) else {
+                return Ok(());
+            };
+            let Slot { param, m, v } = s;
+            with_f32(g, |g| {
+                update_param(param, |p| kernel(i, param.role, m, v, g, p))
+            })?
         })
         .collect::<Vec<Result<()>>>()
         .into_iter()

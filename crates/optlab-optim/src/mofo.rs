@@ -75,30 +75,28 @@ impl TrainOptimizer for Mofo {
         let inv_bc2_sqrt = (1.0 / (1.0 - c.beta2.powf(t as f64)).sqrt()) as f32;
         let (b1, b2, eps) = (c.beta1 as f32, c.beta2 as f32, c.eps as f32);
         let step = (lr / bc1) as f32;
-        common::for_each_slot(&mut self.slots, grads, |_, s, g| {
-            let mut p = common::to_f32(s.param.var.as_tensor())?;
-            let shrink = if s.decays() {
+        common::for_each_slot(&mut self.slots, grads, &|_, role, m, v, g, p| {
+            let shrink = if role.decays() {
                 (1.0 - lr * c.weight_decay) as f32
             } else {
                 1.0
             };
-            for ((mi, vi), &gi) in s.m.iter_mut().zip(s.v.iter_mut()).zip(g) {
+            for ((mi, vi), &gi) in m.iter_mut().zip(v.iter_mut()).zip(g) {
                 *mi = b1 * *mi + (1.0 - b1) * gi;
                 *vi = b2 * *vi + (1.0 - b2) * gi * gi;
             }
-            let tau = if filtered(s.param.role) && !p.is_empty() {
+            let tau = if filtered(role) && !p.is_empty() {
                 let k = ((p.len() as f64) * c.mofo_fraction).floor() as usize;
-                kth_largest_abs(&s.m, k.max(1))
+                kth_largest_abs(m, k.max(1))
             } else {
                 f32::NEG_INFINITY
             };
-            for ((pi, &mi), &vi) in p.iter_mut().zip(&s.m).zip(&s.v) {
+            for ((pi, &mi), &vi) in p.iter_mut().zip(m.iter()).zip(v.iter()) {
                 *pi *= shrink;
                 if mi.abs() >= tau {
                     *pi -= step * mi / (vi.sqrt() * inv_bc2_sqrt + eps);
                 }
             }
-            common::write_param(&s.param, p)
         })?;
         self.t = t;
         Ok(())

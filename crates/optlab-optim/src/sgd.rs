@@ -57,24 +57,20 @@ impl TrainOptimizer for Sgd {
         let c = self.cfg;
         let (mu, wd) = (c.momentum as f32, c.weight_decay as f32);
         let lr = lr as f32;
-        common::for_each_slot(&mut self.slots, grads, |_, s, g| {
-            let mut p = common::to_f32(s.param.var.as_tensor())?;
-            let wd = if s.decays() { wd } else { 0.0 };
-            for i in 0..p.len() {
-                let gi = g[i] + wd * p[i];
-                let d = if mu > 0.0 {
-                    s.m[i] = mu * s.m[i] + gi;
-                    if c.nesterov {
-                        gi + mu * s.m[i]
-                    } else {
-                        s.m[i]
-                    }
-                } else {
-                    gi
-                };
-                p[i] -= lr * d;
+        common::for_each_slot(&mut self.slots, grads, &|_, role, buf, _, g, p| {
+            let wd = if role.decays() { wd } else { 0.0 };
+            if mu == 0.0 {
+                for (pi, &gi) in p.iter_mut().zip(g) {
+                    *pi -= lr * (gi + wd * *pi);
+                }
+                return;
             }
-            common::write_param(&s.param, p)
+            for ((pi, bi), &gi) in p.iter_mut().zip(buf.iter_mut()).zip(g) {
+                let gi = gi + wd * *pi;
+                *bi = mu * *bi + gi;
+                let d = if c.nesterov { gi + mu * *bi } else { *bi };
+                *pi -= lr * d;
+            }
         })?;
         self.t += 1;
         Ok(())

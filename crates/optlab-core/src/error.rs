@@ -6,12 +6,12 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum CoreError {
     /// A file that should exist does not, or cannot be read.
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}: {cause}")]
     Io {
         /// The file involved.
         path: PathBuf,
-        /// The underlying error.
-        source: std::io::Error,
+        /// The underlying error (shown in the message, so not chained as a source).
+        cause: std::io::Error,
     },
     /// A checkpoint or weights file holds a tensor the model does not have.
     #[error("{path}: unknown tensor name `{name}` (the model has no parameter of that name)")]
@@ -82,6 +82,6 @@ impl CoreError {
     /// Helper for `map_err` on I/O calls.
     pub fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> CoreError {
         let path = path.into();
-        move |source| CoreError::Io { path, source }
+        move |cause| CoreError::Io { path, cause }
     }
 }

@@ -11,6 +11,7 @@
 pub mod checkpoint_io;
 pub mod data;
 pub mod error;
+pub mod generate;
 pub mod gradcheck;
 pub mod models;
 pub mod ops;

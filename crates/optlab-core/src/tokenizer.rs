@@ -48,7 +48,7 @@ impl HfTokenizer {
         if !path.exists() {
             return Err(CoreError::Io {
                 path: path.into(),
-                source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
+                cause: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
             });
         }
         let inner = tokenizers::Tokenizer::from_file(path).map_err(|e| CoreError::Corrupt {

@@ -1,1 +1,54 @@
-fn main() {}
+//! `optlab`: every optlab capability as a subcommand.
+
+mod commands;
+
+use clap::{Parser, Subcommand};
+
+/// Optimization-for-learning toolkit: optimizers, curvature, fine-tuning, LP, portfolios.
+#[derive(Debug, Parser)]
+#[command(
+    name = "optlab",
+    version,
+    about,
+    after_help = "Example:\n  optlab reproduce --quick\n  optlab train --steps 300\n  optlab lp solve model.mps --tol 1e-8"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Train a Llama-style decoder (resumable).
+    Train(commands::train::TrainArgs),
+    /// Held-out loss and perplexity.
+    Eval(commands::eval::EvalArgs),
+    /// Generate text from a prompt.
+    Generate(commands::generate::GenerateArgs),
+    /// Summary table and SVG loss curves of a run folder.
+    Report(commands::report::ReportArgs),
+    /// Run the registered miniature experiments.
+    Reproduce(commands::reproduce::ReproduceArgs),
+    /// Benchmarks printing JSON.
+    Bench(commands::bench::BenchArgs),
+    /// Linear programming: MPS files, restarted PDHG, instance generators.
+    Lp(optlab_lp::cli::LpArgs),
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Train(a) => commands::train::run(a),
+        Command::Eval(a) => commands::eval::run(a),
+        Command::Generate(a) => commands::generate::run(a),
+        Command::Report(a) => commands::report::run(a),
+        Command::Reproduce(a) => commands::reproduce::run(a),
+        Command::Bench(a) => commands::bench::run(a),
+        Command::Lp(a) => optlab_lp::cli::run(a),
+    };
+    if let Err(e) = result {
+        let chain: Vec<String> = e.chain().map(|c| c.to_string()).collect();
+        eprintln!("error: {}", chain.join(": "));
+        std::process::exit(1);
+    }
+}

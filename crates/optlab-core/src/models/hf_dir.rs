@@ -35,7 +35,7 @@ fn weight_files(dir: &Path) -> Result<Vec<PathBuf>> {
     if shards.is_empty() {
         return Err(CoreError::Io {
             path: single,
-            source: std::io::Error::new(
+            cause: std::io::Error::new(
                 std::io::ErrorKind::NotFound,
                 "no *.safetensors weights in the folder",
             ),

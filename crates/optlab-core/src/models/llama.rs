@@ -92,10 +92,10 @@ impl LlamaConfig {
 
     fn validate(&self) -> Result<()> {
         let ok = self.num_attention_heads > 0
-            && self.hidden_size % self.num_attention_heads == 0
-            && self.head_dim() % 2 == 0
+            && self.hidden_size.is_multiple_of(self.num_attention_heads)
+            && self.head_dim().is_multiple_of(2)
             && self.kv_heads() > 0
-            && self.num_attention_heads % self.kv_heads() == 0;
+            && self.num_attention_heads.is_multiple_of(self.kv_heads());
         if ok {
             Ok(())
         } else {

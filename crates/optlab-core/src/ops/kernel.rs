@@ -5,7 +5,7 @@ use num_traits::Float;
 use rayon::prelude::*;
 
 /// Element types the fused kernels run on: f32 for training, f64 for gradient checks.
-pub trait KFloat: WithDType + Float + Send + Sync {}
+pub trait KFloat: WithDType + Float + num_traits::NumAssign + Send + Sync {}
 impl KFloat for f32 {}
 impl KFloat for f64 {}
 

@@ -105,7 +105,7 @@ fn rms_bwd<T: KFloat>(
             let inv = inv_rms(xr, op.eps);
             let mut dot = T::zero();
             for i in 0..d {
-                dot = dot + gr[i] * w[i] * xr[i] * inv;
+                dot += gr[i] * w[i] * xr[i] * inv;
             }
             let mean = dot / c::<T>(d as f64);
             for i in 0..d {

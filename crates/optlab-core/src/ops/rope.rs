@@ -27,7 +27,7 @@ fn rope_fwd<T: KFloat>(
     let d = dims[dims.len() - 1];
     let t = dims[dims.len() - 2];
     let h = d / 2;
-    if d % 2 != 0 || cos.len() != t * h || sin.len() != t * h {
+    if !d.is_multiple_of(2) || cos.len() != t * h || sin.len() != t * h {
         candle_core::bail!("rope: tables must be [{t}, {h}] for input {dims:?}");
     }
     let mut out = vec![T::zero(); x.len()];

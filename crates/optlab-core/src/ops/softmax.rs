@@ -22,10 +22,10 @@ fn softmax_fwd<T: KFloat>(s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Sha
         let mut sum = T::zero();
         for (oi, &xi) in o.iter_mut().zip(row) {
             *oi = (xi - m).exp();
-            sum = sum + *oi;
+            sum += *oi;
         }
         let inv = c::<T>(1.0) / sum;
-        o.iter_mut().for_each(|v| *v = *v * inv);
+        o.iter_mut().for_each(|v| *v *= inv);
     });
     Ok((T::to_cpu_storage_owned(out), l.shape().clone()))
 }

@@ -164,7 +164,7 @@ pub fn train_lm(
         if !ckpt.exists() {
             return Err(CoreError::Io {
                 path: ckpt.dir().join("state.json"),
-                source: std::io::Error::new(
+                cause: std::io::Error::new(
                     std::io::ErrorKind::NotFound,
                     "no checkpoint to resume from",
                 ),

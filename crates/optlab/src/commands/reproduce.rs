@@ -1,0 +1,129 @@
+//! `optlab reproduce`: the registry of miniature experiments, one or more per capability.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Result};
+use candle_core::{DType, Device};
+use optlab_core::data::{generated_corpus, unigram_entropy, TokenDataset};
+use optlab_core::models::{Llama, LlamaConfig};
+use optlab_core::tokenizer::ByteTokenizer;
+use optlab_core::train::{train_lm, AdamW, AdamWConfig, CosineSchedule, TrainConfig};
+
+/// Run registered experiments on embedded data.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Example:\n  optlab reproduce --quick\n  optlab reproduce train-demo --out runs/reproduce"
+)]
+pub struct ReproduceArgs {
+    /// Experiments to run (default: all). `--list` shows them.
+    names: Vec<String>,
+    /// Smaller, faster settings.
+    #[arg(long)]
+    quick: bool,
+    /// List the experiments and exit.
+    #[arg(long)]
+    list: bool,
+    /// Output folder.
+    #[arg(long, default_value = "runs/reproduce")]
+    out: PathBuf,
+    /// JSON output.
+    #[arg(long)]
+    json: bool,
+}
+
+/// One registered experiment.
+pub struct Experiment {
+    /// Registry name.
+    pub name: &'static str,
+    /// What it shows.
+    pub about: &'static str,
+    /// Runs it; returns its result table as JSON.
+    pub run: fn(quick: bool, out: &Path) -> Result<serde_json::Value>,
+}
+
+/// Every experiment, in the order they run.
+pub fn registry() -> Vec<Experiment> {
+    vec![Experiment {
+        name: "train-demo",
+        about: "tiny Llama on the embedded corpus: validation loss vs the corpus unigram entropy",
+        run: train_demo,
+    }]
+}
+
+fn train_demo(quick: bool, out: &Path) -> Result<serde_json::Value> {
+    let (steps, batch) = if quick { (150, 8) } else { (600, 16) };
+    let data = TokenDataset::from_text(&generated_corpus(0, 400_000), &ByteTokenizer, 0.1)?;
+    let m = Llama::new(
+        &LlamaConfig::preset("tiny", 256)?,
+        DType::F32,
+        &Device::Cpu,
+        0,
+    )?;
+    let mut opt = AdamW::new(m.params(), AdamWConfig::default());
+    let cfg = TrainConfig {
+        steps,
+        batch,
+        accum: 1,
+        seq_len: 64,
+        schedule: CosineSchedule {
+            peak: 3e-3,
+            warmup: 20,
+            total: steps,
+            min_ratio: 0.1,
+        },
+        clip: 1.0,
+        val_every: 50,
+        val_batches: 8,
+        ckpt_every: 0,
+        seed: 0,
+        out: out.join("train-demo"),
+        resume: false,
+        stop_after: None,
+        progress: false,
+    };
+    let s = train_lm(&m, &data, &mut opt, &cfg)?;
+    let h = unigram_entropy(data.train_tokens());
+    Ok(serde_json::json!({
+        "steps": steps, "unigram_entropy": h, "val_loss": s.val_loss,
+        "val_over_unigram": s.val_loss.map(|v| v / h), "tokens_per_s": s.tokens_per_s,
+    }))
+}
+
+/// Run `optlab reproduce`.
+pub fn run(a: ReproduceArgs) -> Result<()> {
+    let reg = registry();
+    if a.list {
+        for e in &reg {
+            println!("{:<16} {}", e.name, e.about);
+        }
+        return Ok(());
+    }
+    for n in &a.names {
+        if !reg.iter().any(|e| e.name == n) {
+            bail!("unknown experiment `{n}` (see `optlab reproduce --list`)");
+        }
+    }
+    let mut results = serde_json::Map::new();
+    for e in reg
+        .iter()
+        .filter(|e| a.names.is_empty() || a.names.iter().any(|n| n == e.name))
+    {
+        if !a.json {
+            eprintln!("running {} ({})", e.name, e.about);
+        }
+        let r = (e.run)(a.quick, &a.out)?;
+        if !a.json {
+            println!("{}: {}", e.name, serde_json::to_string_pretty(&r)?);
+        }
+        results.insert(e.name.to_string(), r);
+    }
+    std::fs::create_dir_all(&a.out)?;
+    std::fs::write(
+        a.out.join("results.json"),
+        serde_json::to_string_pretty(&results)?,
+    )?;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&results)?);
+    }
+    Ok(())
+}

@@ -8,6 +8,7 @@
 //! * [`cli`]: the `optlab robust` front end.
 
 pub mod attack;
+pub mod bounds;
 pub mod data;
 pub mod error;
 pub mod linalg;

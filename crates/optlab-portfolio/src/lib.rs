@@ -2,9 +2,12 @@
 //! Black-Litterman, mean-variance weights by QP (Clarabel), a backtester with costs,
 //! baselines and performance metrics.
 
+pub mod backtest;
 pub mod bl;
 pub mod cov;
 pub mod data;
 pub mod linalg;
+pub mod metrics;
 pub mod qp;
+pub mod strategy;
 pub mod synth;

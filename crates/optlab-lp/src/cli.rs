@@ -4,7 +4,7 @@ use crate::generate::{pagerank, planted, PlantedKind};
 use crate::mps_read::{read_mps_file, MpsFormat};
 use crate::mps_write::write_mps_file;
 use crate::pdhg::solve;
-use crate::solution::{LpSolution, SolveOptions, Status};
+use crate::solution::{Algorithm, LpSolution, SolveOptions, Status};
 use anyhow::{bail, Context};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -50,6 +50,12 @@ pub enum LpCommand {
         /// Write the full solution (x, y, reduced costs, KKT errors) as JSON to this file.
         #[arg(long)]
         write_solution: Option<PathBuf>,
+        /// First-order method: averaged (PDLP) or halpern (cuPDLPx r²HPDHG).
+        #[arg(long, value_enum, default_value_t = AlgorithmArg::Averaged)]
+        algorithm: AlgorithmArg,
+        /// Scale objective and bounds to unit norm after Ruiz/Pock–Chambolle.
+        #[arg(long)]
+        bc_scaling: bool,
         /// Run presolve-lite (fixed/empty columns, emptied rows) before PDHG.
         #[arg(long)]
         presolve: bool,
@@ -91,6 +97,15 @@ pub enum LpCommand {
     },
 }
 
+/// First-order method choices on the command line.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AlgorithmArg {
+    /// Restarted averaged PDHG with adaptive steps (PDLP).
+    Averaged,
+    /// Restarted reflected Halpern PDHG (cuPDLPx).
+    Halpern,
+}
+
 /// Generated instance families.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Family {
@@ -113,6 +128,8 @@ pub fn run(args: LpArgs) -> anyhow::Result<()> {
             threads,
             json,
             write_solution,
+            algorithm,
+            bc_scaling,
             presolve,
             warm_start,
         } => {
@@ -124,6 +141,11 @@ pub fn run(args: LpArgs) -> anyhow::Result<()> {
                 tol,
                 threads,
                 presolve,
+                bc_scaling,
+                algorithm: match algorithm {
+                    AlgorithmArg::Averaged => Algorithm::AveragedPdhg,
+                    AlgorithmArg::Halpern => Algorithm::ReflectedHalpern,
+                },
                 ..Default::default()
             };
             if let Some(t) = time_limit {

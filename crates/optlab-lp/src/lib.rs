@@ -26,6 +26,7 @@
 
 pub mod cli;
 pub mod generate;
+mod halpern;
 pub mod kkt;
 pub mod model;
 pub mod mps_read;
@@ -40,4 +41,4 @@ pub use model::LpProblem;
 pub use mps_read::{parse_mps, read_mps_file, MpsError, MpsFormat};
 pub use mps_write::{to_mps_string, write_mps_file};
 pub use pdhg::solve;
-pub use solution::{LpSolution, SolveOptions, Status};
+pub use solution::{Algorithm, LpSolution, SolveOptions, Status};

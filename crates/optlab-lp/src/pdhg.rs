@@ -4,21 +4,21 @@
 use crate::kkt::{data_norms, dual_ray_quality, kkt_errors, primal_ray_quality, KktErrors, LpView};
 use crate::model::LpProblem;
 use crate::scaling::{scale_problem, ScaledLp};
-use crate::solution::{LpSolution, SolveOptions, Status};
+use crate::solution::{Algorithm, LpSolution, SolveOptions, Status};
 use crate::sparse::norm2;
 use std::time::Instant;
 
 /// A primal-dual point with its cached products `A x` and `Aᵀ y` (scaled space).
 #[derive(Clone)]
-struct Point {
-    x: Vec<f64>,
-    y: Vec<f64>,
-    ax: Vec<f64>,
-    aty: Vec<f64>,
+pub(crate) struct Point {
+    pub(crate) x: Vec<f64>,
+    pub(crate) y: Vec<f64>,
+    pub(crate) ax: Vec<f64>,
+    pub(crate) aty: Vec<f64>,
 }
 
 impl Point {
-    fn zeros(m: usize, n: usize) -> Self {
+    pub(crate) fn zeros(m: usize, n: usize) -> Self {
         Self {
             x: vec![0.0; n],
             y: vec![0.0; m],
@@ -46,7 +46,7 @@ impl Point {
             aty: f(&self.aty),
         }
     }
-    fn minus(&self, o: &Point) -> Point {
+    pub(crate) fn minus(&self, o: &Point) -> Point {
         let mut d = self.clone();
         d.axpy(-1.0, o);
         d
@@ -70,19 +70,19 @@ pub fn solve_direct(p: &LpProblem, opts: &SolveOptions) -> LpSolution {
             .num_threads(t.max(1))
             .build()
         {
-            Ok(pool) => pool.install(|| Solver::new(p, opts).run()),
-            Err(_) => Solver::new(p, opts).run(),
+            Ok(pool) => pool.install(|| Solver::new(p, opts).dispatch()),
+            Err(_) => Solver::new(p, opts).dispatch(),
         },
-        None => Solver::new(p, opts).run(),
+        None => Solver::new(p, opts).dispatch(),
     }
 }
 
-struct Solver<'a> {
-    p: &'a LpProblem,
-    s: ScaledLp,
-    opts: &'a SolveOptions,
-    norms: (f64, f64),
-    start: Instant,
+pub(crate) struct Solver<'a> {
+    pub(crate) p: &'a LpProblem,
+    pub(crate) s: ScaledLp,
+    pub(crate) opts: &'a SolveOptions,
+    pub(crate) norms: (f64, f64),
+    pub(crate) start: Instant,
 }
 
 impl<'a> Solver<'a> {
@@ -102,7 +102,7 @@ impl<'a> Solver<'a> {
         }
     }
 
-    fn scaled_view(&self) -> LpView<'_> {
+    pub(crate) fn scaled_view(&self) -> LpView<'_> {
         LpView {
             obj: &self.s.obj,
             offset: self.p.obj_offset,
@@ -125,7 +125,7 @@ impl<'a> Solver<'a> {
         }
     }
 
-    fn original_kkt(&self, z: &Point) -> (Point, KktErrors) {
+    pub(crate) fn original_kkt(&self, z: &Point) -> (Point, KktErrors) {
         let u = self.unscale(z);
         let k = kkt_errors(&LpView::of(self.p), self.norms, &u.x, &u.y, &u.ax, &u.aty);
         (u, k)
@@ -138,13 +138,13 @@ impl<'a> Solver<'a> {
         (omega * k.primal_residual.powi(2) + k.dual_residual.powi(2) / omega + gap * gap).sqrt()
     }
 
-    fn project_x(&self, x: &mut [f64]) {
+    pub(crate) fn project_x(&self, x: &mut [f64]) {
         for j in 0..x.len() {
             x[j] = x[j].clamp(self.s.col_lower[j], self.s.col_upper[j]);
         }
     }
 
-    fn initial_point(&self) -> Point {
+    pub(crate) fn initial_point(&self) -> Point {
         let (m, n) = (self.s.a.nrows, self.s.a.ncols);
         let mut z = Point::zeros(m, n);
         if let Some((x0, y0)) = &self.opts.warm_start {
@@ -167,7 +167,13 @@ impl<'a> Solver<'a> {
         z
     }
 
-    fn finish(&self, status: Status, z: &Point, iters: usize, restarts: usize) -> LpSolution {
+    pub(crate) fn finish(
+        &self,
+        status: Status,
+        z: &Point,
+        iters: usize,
+        restarts: usize,
+    ) -> LpSolution {
         let (u, kkt) = self.original_kkt(z);
         let reduced_costs = self.p.obj.iter().zip(&u.aty).map(|(c, a)| c - a).collect();
         LpSolution {
@@ -223,6 +229,13 @@ impl<'a> Solver<'a> {
                 s.at.mul_vec_into(&out.y, &mut out.aty);
                 return used;
             }
+        }
+    }
+
+    fn dispatch(&self) -> LpSolution {
+        match self.opts.algorithm {
+            Algorithm::AveragedPdhg => self.run(),
+            Algorithm::ReflectedHalpern => self.run_halpern(),
         }
     }
 
@@ -303,7 +316,7 @@ impl<'a> Solver<'a> {
     }
 
     /// Tests the current iterate and its difference from the epoch anchor as infeasibility rays.
-    fn check_infeasible(
+    pub(crate) fn check_infeasible(
         &self,
         z: &Point,
         anchor: &Point,

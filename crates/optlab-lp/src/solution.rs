@@ -21,6 +21,16 @@ pub enum Status {
     NumericalError,
 }
 
+/// Which first-order method to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Algorithm {
+    /// PDLP: restarted averaged PDHG with adaptive steps (the default).
+    AveragedPdhg,
+    /// cuPDLPx: restarted reflected Halpern PDHG with a constant step and PID primal weight.
+    ReflectedHalpern,
+}
+
 /// Options of the PDHG solver.
 #[derive(Debug, Clone)]
 pub struct SolveOptions {
@@ -36,6 +46,8 @@ pub struct SolveOptions {
     pub ruiz_iters: usize,
     /// Apply Pock–Chambolle scaling after Ruiz.
     pub pock_chambolle: bool,
+    /// The first-order method.
+    pub algorithm: Algorithm,
     /// Run presolve-lite (fixed and empty columns, emptied rows) first.
     pub presolve: bool,
     /// Scale objective and bounds to unit size after the diagonal scaling.
@@ -59,6 +71,7 @@ impl Default for SolveOptions {
             pock_chambolle: true,
             bc_scaling: false,
             presolve: false,
+            algorithm: Algorithm::AveragedPdhg,
             check_every: 64,
             threads: None,
             warm_start: None,

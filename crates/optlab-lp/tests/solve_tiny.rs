@@ -3,7 +3,7 @@
 #![allow(clippy::needless_range_loop)]
 
 use optlab_lp::sparse::CsrMatrix;
-use optlab_lp::{parse_mps, solve, LpProblem, MpsFormat, SolveOptions, Status};
+use optlab_lp::{parse_mps, solve, Algorithm, LpProblem, MpsFormat, SolveOptions, Status};
 
 const INF: f64 = f64::INFINITY;
 
@@ -114,19 +114,43 @@ fn opts(tol: f64) -> SolveOptions {
     }
 }
 
+/// Checks both algorithms (averaged PDHG and reflected Halpern PDHG).
 fn assert_optimal(p: &LpProblem, want: f64) {
-    let sol = solve(p, &opts(1e-8));
-    assert_eq!(sol.status, Status::Optimal, "{:?}", sol.kkt);
-    assert!(
-        (sol.objective - want).abs() <= 1e-6 * (1.0 + want.abs()),
-        "got {} want {want}",
-        sol.objective
-    );
-    assert!(
-        p.max_violation(&sol.x) <= 1e-6,
-        "violation {}",
-        p.max_violation(&sol.x)
-    );
+    for algorithm in [Algorithm::AveragedPdhg, Algorithm::ReflectedHalpern] {
+        let sol = solve(
+            p,
+            &SolveOptions {
+                algorithm,
+                ..opts(1e-8)
+            },
+        );
+        assert_eq!(sol.status, Status::Optimal, "{algorithm:?}: {:?}", sol.kkt);
+        let err = (sol.objective - want).abs();
+        assert!(
+            err <= 1e-6 * (1.0 + want.abs()),
+            "{algorithm:?}: got {} want {want}",
+            sol.objective
+        );
+        assert!(
+            p.max_violation(&sol.x) <= 1e-6,
+            "{algorithm:?}: violation {}",
+            p.max_violation(&sol.x)
+        );
+    }
+}
+
+/// Status under both algorithms.
+fn statuses(p: &LpProblem) -> [Status; 2] {
+    [Algorithm::AveragedPdhg, Algorithm::ReflectedHalpern].map(|algorithm| {
+        solve(
+            p,
+            &SolveOptions {
+                algorithm,
+                ..opts(1e-6)
+            },
+        )
+        .status
+    })
 }
 
 #[test]
@@ -213,6 +237,7 @@ fn infeasible_problems_are_detected() {
 #[test]
 fn unbounded_problem_is_dual_infeasible() {
     let p = lp(&[-1.0, 0.0], &[(&[1.0, -1.0], -INF, 1.0)], &[(0.0, INF); 2]);
+    assert_eq!(statuses(&p), [Status::DualInfeasible; 2]);
     let sol = solve(&p, &opts(1e-6));
     assert_eq!(sol.status, Status::DualInfeasible);
     // The returned ray improves the objective and stays feasible for the recession cone.

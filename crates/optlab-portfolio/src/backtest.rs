@@ -122,6 +122,7 @@ pub fn run(
     let mut equity = vec![cfg.initial_value];
     let mut dates = vec![prices.dates[cfg.start].clone()];
     let (mut decisions, mut turnovers, mut total_costs) = (vec![], vec![], 0.0);
+    let mut next_rebalance = cfg.start;
     for d in cfg.start..end {
         if d > cfg.start {
             let r = &returns[d - 1];
@@ -143,7 +144,8 @@ pub fn run(
             strategy.name(),
             prices.dates[d]
         );
-        if (d - cfg.start) % cfg.rebalance_every == 0 && d + 1 < end {
+        if d == next_rebalance && d + 1 < end {
+            next_rebalance += cfg.rebalance_every;
             let current: Vec<f64> = h.iter().map(|x| x / value).collect();
             if let Some(w) = strategy.decide(&returns[..d], &current) {
                 anyhow::ensure!(

@@ -1,7 +1,7 @@
 //! Generated instances: planted optima are reached, PageRank LPs are consistent.
 
 use optlab_lp::generate::{pagerank, planted, PlantedKind};
-use optlab_lp::{solve, SolveOptions, Status};
+use optlab_lp::{solve, Algorithm, SolveOptions, Status};
 
 #[test]
 fn planted_optima_are_reached() {
@@ -16,22 +16,23 @@ fn planted_optima_are_reached() {
         assert!(
             (g.problem.objective(&g.x) - g.objective).abs() <= 1e-9 * (1.0 + g.objective.abs())
         );
-        let sol = solve(
-            &g.problem,
-            &SolveOptions {
+        for algorithm in [Algorithm::AveragedPdhg, Algorithm::ReflectedHalpern] {
+            let o = SolveOptions {
                 tol: 1e-6,
                 iteration_limit: 100_000,
+                algorithm,
                 ..Default::default()
-            },
-        );
-        assert_eq!(sol.status, Status::Optimal, "{kind:?}");
-        let rel = (sol.objective - g.objective).abs() / (1.0 + g.objective.abs());
-        assert!(
-            rel <= 1e-5,
-            "{kind:?}: got {} planted {}",
-            sol.objective,
-            g.objective
-        );
+            };
+            let sol = solve(&g.problem, &o);
+            assert_eq!(sol.status, Status::Optimal, "{kind:?} {algorithm:?}");
+            let rel = (sol.objective - g.objective).abs() / (1.0 + g.objective.abs());
+            assert!(
+                rel <= 1e-5,
+                "{kind:?} {algorithm:?}: got {} planted {}",
+                sol.objective,
+                g.objective
+            );
+        }
     }
 }
 

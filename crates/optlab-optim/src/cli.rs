@@ -39,6 +39,20 @@ pub enum OptimCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Time AdamW, Adam-mini and MoFO steps; report state bytes and achieved bandwidth
+    /// against a memory-copy bandwidth measured in the same run.
+    #[command(after_help = "Example:\n  optlab optim bench --model tiny --model small --json")]
+    Bench {
+        /// Llama presets to bench (repeatable).
+        #[arg(long, default_values_t = ["tiny".to_string(), "small".to_string()])]
+        model: Vec<String>,
+        /// Timed steps per optimizer (the median is reported).
+        #[arg(long, default_value_t = 5)]
+        steps: usize,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Run `optlab optim ...`.
@@ -56,6 +70,12 @@ pub fn run(args: OptimArgs) -> anyhow::Result<()> {
             };
             let (rows, unknown) = partition_entries(&entries, Some(attn))?;
             print_table(&rows, &unknown, json)
+        }
+        OptimCommand::Bench { model, steps, json } => {
+            if steps == 0 {
+                bail!("--steps must be at least 1");
+            }
+            crate::bench::bench(&model, steps, json).map(|_| ())
         }
     }
 }

@@ -5,7 +5,8 @@
 //!   tensors for safetensors checkpoints) and [`candle_nn::Optimizer`] (`Vec<Var>`);
 //! * [`partition`]: Adam-mini's block partition (reference version 1.1.1) by parameter role;
 //! * [`Optim::state_bytes`]: optimizer-state memory accounting;
-//! * [`by_name`]: the optimizer the CLI's `--optimizer NAME` selects.
+//! * [`by_name`]: the optimizer the CLI's `--optimizer NAME` selects;
+//! * [`bench`]: step time, state bytes and achieved bandwidth against a measured copy.
 //!
 //! Every step first checks every gradient (shape, finiteness) and fails with the tensor's name
 //! before changing any parameter or state. State is kept in f32 and each tensor is updated in
@@ -13,6 +14,7 @@
 
 mod adam;
 mod adam_mini;
+pub mod bench;
 pub mod cli;
 mod common;
 pub mod mofo;

@@ -1,5 +1,6 @@
 //! Tests: update rules against independent f64 references, partitions, state, errors.
 
+mod cli_bench;
 mod partition_tests;
 mod rules;
 mod state;

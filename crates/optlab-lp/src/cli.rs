@@ -296,7 +296,18 @@ pub fn bench(dir: &Path, tol: f64, json: bool) -> anyhow::Result<()> {
     };
     let (mut times, mut solved, mut rows) = (Vec::new(), 0usize, Vec::new());
     for f in &files {
-        let p = read_mps_file(f, MpsFormat::Auto)?;
+        let p = match read_mps_file(f, MpsFormat::Auto) {
+            Ok(p) => p,
+            Err(e) => {
+                // A broken file counts as unsolved; the rest of the set still runs.
+                eprintln!("skipping {}: {e}", f.display());
+                times.push(BENCH_TIME_LIMIT_S);
+                rows.push(
+                    serde_json::json!({"file": f.display().to_string(), "error": e.to_string()}),
+                );
+                continue;
+            }
+        };
         let sol = solve(&p, &opts);
         let ok = sol.status == Status::Optimal;
         solved += usize::from(ok);

@@ -9,6 +9,7 @@
 
 pub mod attack;
 pub mod bounds;
+pub mod cli;
 pub mod data;
 pub mod error;
 pub mod linalg;

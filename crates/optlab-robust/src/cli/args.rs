@@ -1,0 +1,190 @@
+//! Flags of `optlab robust` and its subcommands.
+
+use std::path::PathBuf;
+
+use crate::attack::{AttackConfig, Norm};
+
+/// Arguments of `optlab robust`.
+#[derive(clap::Args, Debug)]
+#[command(after_help = "Examples:\n  \
+    optlab robust train --model mlp --width 256 --adv --eps 0.1 --epochs 10 --out runs/adv\n  \
+    optlab robust attack --weights runs/adv/model.safetensors --eps 0.1 --steps 20 --json\n  \
+    optlab robust bound --weights runs/adv/model.safetensors --reference runs/adv/init.safetensors")]
+pub struct RobustArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: RobustCommand,
+}
+
+/// Where the images come from (the generated shape set unless `--idx-dir` is given).
+#[derive(clap::Args, Debug, Clone)]
+pub struct DataArgs {
+    /// Folder with MNIST/Fashion-MNIST IDX files ({train,t10k}-{images-idx3,labels-idx1}-ubyte,
+    /// optionally .gz), e.g. /usr/share/datasets/fashion-mnist.
+    #[arg(long)]
+    pub idx_dir: Option<PathBuf>,
+    /// Training images to use.
+    #[arg(long, default_value_t = 1000)]
+    pub n_train: usize,
+    /// Test images to use.
+    #[arg(long, default_value_t = 500)]
+    pub n_test: usize,
+    /// Side of the generated images (ignored with --idx-dir).
+    #[arg(long, default_value_t = 16)]
+    pub side: usize,
+    /// Pixel noise of the generated images.
+    #[arg(long, default_value_t = 0.15)]
+    pub noise: f64,
+}
+
+/// The attack used for training, evaluation and bounds.
+#[derive(clap::Args, Debug, Clone)]
+pub struct AttackArgs {
+    /// Ball radius.
+    #[arg(long, default_value_t = 0.1)]
+    pub eps: f64,
+    /// Threat-model norm.
+    #[arg(long, value_enum, default_value_t = Norm::Linf)]
+    pub norm: Norm,
+    /// PGD iterations (step 2.5·eps/steps unless --step is given).
+    #[arg(long, default_value_t = 10)]
+    pub steps: usize,
+    /// PGD step size.
+    #[arg(long)]
+    pub step: Option<f64>,
+    /// PGD restarts.
+    #[arg(long, default_value_t = 1)]
+    pub restarts: usize,
+}
+
+impl AttackArgs {
+    /// The PGD configuration these flags describe.
+    pub fn config(&self) -> AttackConfig {
+        let mut c = AttackConfig::pgd(self.norm, self.eps, self.steps);
+        if let Some(s) = self.step {
+            c.step = s;
+        }
+        c.restarts = self.restarts.max(1);
+        c
+    }
+}
+
+/// Network architecture choices for `train`.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModelKind {
+    /// Fully connected ReLU network.
+    Mlp,
+    /// optlab-core's small CNN.
+    Cnn,
+}
+
+/// Subcommands of `optlab robust`.
+#[derive(clap::Subcommand, Debug)]
+pub enum RobustCommand {
+    /// Train a network clean or adversarially (PGD inner loop) and report clean/robust accuracy.
+    #[command(
+        after_help = "Example:\n  optlab robust train --model cnn --width 8 --adv --eps 0.1 \
+        --steps 5 --epochs 5 --out runs/cnn --json"
+    )]
+    Train {
+        /// Architecture.
+        #[arg(long, value_enum, default_value_t = ModelKind::Mlp)]
+        model: ModelKind,
+        /// Hidden width (MLP) or first-stage filters (CNN).
+        #[arg(long, default_value_t = 128)]
+        width: usize,
+        /// Hidden layers of the MLP.
+        #[arg(long, default_value_t = 1)]
+        depth: usize,
+        /// Train on PGD adversarial examples.
+        #[arg(long)]
+        adv: bool,
+        /// Epochs.
+        #[arg(long, default_value_t = 10)]
+        epochs: usize,
+        /// Mini-batch size.
+        #[arg(long, default_value_t = 64)]
+        batch: usize,
+        /// AdamW learning rate.
+        #[arg(long, default_value_t = 3e-3)]
+        lr: f64,
+        #[command(flatten)]
+        attack: AttackArgs,
+        #[command(flatten)]
+        data: DataArgs,
+        /// Random seed.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Folder for model.safetensors(+.json), init.safetensors and metrics.jsonl.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Attack a saved network (PGD, or FGSM with --fgsm) on the test set.
+    #[command(
+        after_help = "Example:\n  optlab robust attack --weights runs/adv/model.safetensors \
+        --norm l2 --eps 0.5 --steps 20 --restarts 3 --json"
+    )]
+    Attack {
+        /// Weights written by `train` (the architecture is read from WEIGHTS.json).
+        #[arg(long)]
+        weights: PathBuf,
+        /// Single-step FGSM instead of PGD.
+        #[arg(long)]
+        fgsm: bool,
+        #[command(flatten)]
+        attack: AttackArgs,
+        #[command(flatten)]
+        data: DataArgs,
+        /// Random seed for the random starts.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print every term of the spectral-complexity and adversarial bounds of a saved network.
+    #[command(
+        after_help = "Example:\n  optlab robust bound --weights runs/adv/model.safetensors \
+        --reference runs/adv/init.safetensors --eps 0.1 --json"
+    )]
+    Bound {
+        /// Weights written by `train`.
+        #[arg(long)]
+        weights: PathBuf,
+        /// Reference weights M_i subtracted in the (2,1)-norms (default: zero).
+        #[arg(long)]
+        reference: Option<PathBuf>,
+        #[command(flatten)]
+        attack: AttackArgs,
+        #[command(flatten)]
+        data: DataArgs,
+        /// Random seed for the random starts.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// PGD-10 throughput (examples per second) on the small CNN.
+    #[command(after_help = "Example:\n  optlab robust bench --width 16 --batch 128 --json")]
+    Bench {
+        /// CNN first-stage filters.
+        #[arg(long, default_value_t = 16)]
+        width: usize,
+        /// Examples per batch.
+        #[arg(long, default_value_t = 128)]
+        batch: usize,
+        /// Image side (28 = MNIST size).
+        #[arg(long, default_value_t = 28)]
+        side: usize,
+        /// Timed batches.
+        #[arg(long, default_value_t = 3)]
+        reps: usize,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}

@@ -1,0 +1,306 @@
+//! Command-line front end (`optlab robust ...`), usable by the optlab binary.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{bail, Context};
+use candle_core::Device;
+use optlab_core::rng::Rng;
+use serde_json::json;
+
+mod args;
+
+pub use args::{AttackArgs, DataArgs, ModelKind, RobustArgs, RobustCommand};
+
+use crate::attack::{check_perturbation, fgsm, pgd, AttackConfig, Norm};
+use crate::bounds::evaluate_bounds;
+use crate::data::{generated_shapes, load_idx_pair, ImageSet};
+use crate::model::{Arch, Classifier, Net};
+use crate::train::{evaluate, train, GapReport, TrainConfig};
+
+fn find_idx(dir: &Path, stem: &str) -> anyhow::Result<PathBuf> {
+    for name in [stem.to_string(), format!("{stem}.gz")] {
+        let p = dir.join(name);
+        if p.is_file() {
+            return Ok(p);
+        }
+    }
+    bail!("{}: no {stem} or {stem}.gz", dir.display())
+}
+
+/// Loads (train, test) sets as the data flags say.
+pub fn load_data(d: &DataArgs) -> anyhow::Result<(ImageSet, ImageSet)> {
+    if d.n_train == 0 || d.n_test == 0 {
+        bail!("--n-train and --n-test must be positive");
+    }
+    match &d.idx_dir {
+        Some(dir) => {
+            let part = |split: &str, n| -> anyhow::Result<ImageSet> {
+                let im = find_idx(dir, &format!("{split}-images-idx3-ubyte"))?;
+                let lb = find_idx(dir, &format!("{split}-labels-idx1-ubyte"))?;
+                Ok(load_idx_pair(&im, &lb, Some(n))?)
+            };
+            Ok((part("train", d.n_train)?, part("t10k", d.n_test)?))
+        }
+        None => Ok((
+            generated_shapes(d.n_train, d.side, d.noise, 1)?,
+            generated_shapes(d.n_test, d.side, d.noise, 2)?,
+        )),
+    }
+}
+
+fn print(json: bool, value: serde_json::Value, text: String) -> anyhow::Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(&value)?);
+    } else {
+        println!("{text}");
+    }
+    Ok(())
+}
+
+/// Runs `optlab robust ...`.
+pub fn run(args: RobustArgs) -> anyhow::Result<()> {
+    let dev = Device::Cpu;
+    match args.command {
+        RobustCommand::Train {
+            model,
+            width,
+            depth,
+            adv,
+            epochs,
+            batch,
+            lr,
+            attack,
+            data,
+            seed,
+            out,
+            json,
+        } => {
+            let (tr, te) = load_data(&data)?;
+            let arch = match model {
+                ModelKind::Mlp => {
+                    let mut widths = vec![tr.dim()];
+                    widths.extend(std::iter::repeat_n(width, depth));
+                    widths.push(tr.classes);
+                    Arch::Mlp { widths }
+                }
+                ModelKind::Cnn => {
+                    if tr.rows != tr.cols {
+                        bail!("the CNN needs square images, got {}x{}", tr.rows, tr.cols);
+                    }
+                    Arch::Cnn {
+                        side: tr.rows,
+                        width,
+                        classes: tr.classes,
+                    }
+                }
+            };
+            let net = Net::new(&arch, &dev, seed)?;
+            if let Some(dir) = &out {
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("cannot create {}", dir.display()))?;
+                net.save(&arch, &dir.join("init.safetensors"))?;
+            }
+            let acfg = attack.config();
+            let cfg = TrainConfig {
+                epochs,
+                batch,
+                lr,
+                adversary: adv.then(|| acfg.clone()),
+                seed,
+                ..TrainConfig::default()
+            };
+            let start = Instant::now();
+            let logs = train(&net, &tr, &cfg, &dev)?;
+            let secs = start.elapsed().as_secs_f64();
+            let gap = GapReport::new(
+                evaluate(&net, &tr, &acfg, 256, seed, &dev)?,
+                evaluate(&net, &te, &acfg, 256, seed, &dev)?,
+            );
+            if let Some(dir) = &out {
+                net.save(&arch, &dir.join("model.safetensors"))?;
+                let path = dir.join("metrics.jsonl");
+                let mut f = std::fs::File::create(&path)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+                for l in &logs {
+                    writeln!(f, "{}", json!({"epoch": l.epoch, "train_loss": l.loss}))?;
+                }
+                writeln!(f, "{}", serde_json::to_string(&gap)?)?;
+            }
+            let text = format!(
+                "{} training, {epochs} epochs in {secs:.1}s, final loss {:.4}\n\
+                 clean acc  train {:.4}  test {:.4}  gap {:.4}\n\
+                 robust acc train {:.4}  test {:.4}  gap {:.4}  ({:?} eps {})",
+                if adv { "adversarial" } else { "clean" },
+                logs.last().map_or(f64::NAN, |l| l.loss),
+                gap.train.clean_acc,
+                gap.test.clean_acc,
+                gap.clean_gap,
+                gap.train.robust_acc,
+                gap.test.robust_acc,
+                gap.robust_gap,
+                acfg.norm,
+                acfg.eps
+            );
+            let value = json!({"arch": arch, "adversarial": adv, "attack": acfg,
+                "epochs": logs, "seconds": secs, "report": gap});
+            print(json, value, text)
+        }
+        RobustCommand::Attack {
+            weights,
+            fgsm: single,
+            attack,
+            data,
+            seed,
+            json,
+        } => {
+            let (net, _) = Net::load(&weights, &dev)?;
+            let (_, te) = load_data(&data)?;
+            let acfg = if single {
+                AttackConfig::fgsm(attack.norm, attack.eps)
+            } else {
+                attack.config()
+            };
+            let mut rng = Rng::new(seed);
+            let (mut clean, mut robust, mut worst) = (0usize, 0usize, 0f64);
+            let start = Instant::now();
+            let idx: Vec<usize> = (0..te.len()).collect();
+            for chunk in idx.chunks(256) {
+                let (x, y) = te.batch(chunk, &dev)?;
+                let adv = if single {
+                    fgsm(&net, &x, &y, acfg.norm, acfg.eps)?
+                } else {
+                    pgd(&net, &x, &y, &acfg, &mut rng)?
+                };
+                worst = worst.max(check_perturbation(&x, &adv, &acfg, 1e-5)?);
+                let correct = |t| -> anyhow::Result<usize> {
+                    let m = crate::train::margins(&net, t, &y)?;
+                    Ok(m.iter().filter(|&&v| v > 0.0).count())
+                };
+                clean += correct(&x)?;
+                robust += correct(&adv)?;
+            }
+            let secs = start.elapsed().as_secs_f64();
+            let n = te.len() as f64;
+            let name = if single { "FGSM" } else { "PGD" };
+            let text = format!(
+                "{name} {:?} eps {} steps {} restarts {} on {} images: clean acc {:.4}, robust acc \
+                 {:.4}; largest perturbation {worst:.6} (inside the ball and [0,1]); {:.1} ex/s",
+                acfg.norm,
+                acfg.eps,
+                acfg.steps,
+                acfg.restarts,
+                te.len(),
+                clean as f64 / n,
+                robust as f64 / n,
+                n / secs
+            );
+            let value = json!({"attack": name, "config": acfg, "n": te.len(),
+                "clean_acc": clean as f64 / n, "robust_acc": robust as f64 / n,
+                "max_perturbation": worst, "examples_per_second": n / secs});
+            print(json, value, text)
+        }
+        RobustCommand::Bound {
+            weights,
+            reference,
+            attack,
+            data,
+            seed,
+            json,
+        } => {
+            let (net, arch) = Net::load(&weights, &dev)?;
+            let refnet = match &reference {
+                Some(p) => Some(Net::load(p, &dev)?.0),
+                None => None,
+            };
+            let (tr, _) = load_data(&data)?;
+            let acfg = attack.config();
+            let (r, eval) = evaluate_bounds(
+                &net,
+                refnet.as_ref().map(|n| n.store()),
+                &tr,
+                &acfg,
+                seed,
+                &dev,
+            )?;
+            let mut text = format!("{arch:?} on n = {} training images\n", r.n);
+            for l in &r.layers {
+                text += &format!(
+                    "  {:<18} {:>4}x{:<5} {:<28} spectral {:.6} (exact {}) (2,1) {:.4} frob {:.4}\n",
+                    l.name,
+                    l.shape[0],
+                    l.shape[1],
+                    l.kind,
+                    l.spectral,
+                    l.spectral_exact.map_or("-".into(), |v| format!("{v:.6}")),
+                    l.norm21,
+                    l.frobenius
+                );
+            }
+            let show =
+                |v: Option<f64>| v.map_or("undefined (gamma <= 0)".into(), |x| format!("{x:.6e}"));
+            text += &format!(
+                "  ln prod spectral {:.4}  ratio-sum term {:.4}  R_A {:.6e}  W {}  ln W {:.4}\n\
+                 standard:    ||X||_2 {:.4}  gamma {:.4}  bound {}\n\
+                 adversarial: data {:.4}  gamma {:.4}  bound {}  (ratio {})\n\
+                 Frobenius (Xiao 2022): {:.6e}\n\
+                 measured: clean acc {:.4}, robust acc {:.4} on the training set",
+                r.log_spectral_product,
+                r.ratio_sum_term,
+                r.spectral_complexity,
+                r.max_width,
+                (r.max_width as f64).ln(),
+                r.standard.data_term,
+                r.standard.gamma,
+                show(r.standard.value),
+                r.adversarial.data_term,
+                r.adversarial.gamma,
+                show(r.adversarial.value),
+                r.ratio.map_or("-".into(), |v| format!("{v:.4}")),
+                r.frobenius_bound,
+                eval.clean_acc,
+                eval.robust_acc
+            );
+            let value = json!({"arch": arch, "attack": acfg, "bounds": r, "train_eval": eval});
+            print(json, value, text)
+        }
+        RobustCommand::Bench {
+            width,
+            batch,
+            side,
+            reps,
+            json,
+        } => {
+            let arch = Arch::Cnn {
+                side,
+                width,
+                classes: 10,
+            };
+            let net = Net::new(&arch, &dev, 0)?;
+            let data = generated_shapes(batch.max(1), side, 0.1, 5)?;
+            let idx: Vec<usize> = (0..data.len()).collect();
+            let (x, y) = data.batch(&idx, &dev)?;
+            let cfg = AttackConfig::pgd(Norm::Linf, 0.1, 10);
+            let mut rng = Rng::new(0);
+            pgd(&net, &x, &y, &cfg, &mut rng)?;
+            let start = Instant::now();
+            for _ in 0..reps.max(1) {
+                pgd(&net, &x, &y, &cfg, &mut rng)?;
+            }
+            let eps = (reps.max(1) * data.len()) as f64 / start.elapsed().as_secs_f64();
+            let params = net.store().num_elements();
+            let text = format!(
+                "PGD-10 on small CNN (width {width}, {side}x{side}, {params} params, batch {}): \
+                 {eps:.1} examples/s",
+                data.len()
+            );
+            let value = json!({"bench": "pgd10_small_cnn", "width": width, "side": side,
+                "batch": data.len(), "params": params, "examples_per_second": eps});
+            print(json, value, text)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -4,10 +4,12 @@
 
 pub mod backtest;
 pub mod bl;
+pub mod cli;
 pub mod cov;
 pub mod data;
 pub mod linalg;
 pub mod metrics;
 pub mod qp;
 pub mod strategy;
+pub mod svg;
 pub mod synth;

@@ -5,7 +5,10 @@ use std::path::PathBuf;
 use std::process::Command;
 
 fn optlab(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_optlab")).args(args).output().expect("run optlab");
+    let out = Command::new(env!("CARGO_BIN_EXE_optlab"))
+        .args(args)
+        .output()
+        .expect("run optlab");
     (
         out.status.success(),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -21,10 +24,21 @@ fn tmp(name: &str) -> PathBuf {
 
 #[test]
 fn every_subcommand_has_help_with_an_example() {
-    for sub in ["train", "eval", "generate", "report", "reproduce", "bench", "lp"] {
+    for sub in [
+        "train",
+        "eval",
+        "generate",
+        "report",
+        "reproduce",
+        "bench",
+        "lp",
+    ] {
         let (ok, out, _) = optlab(&[sub, "--help"]);
         assert!(ok, "{sub} --help failed");
-        assert!(out.contains("Example"), "{sub} --help has no example:\n{out}");
+        assert!(
+            out.contains("Example"),
+            "{sub} --help has no example:\n{out}"
+        );
     }
 }
 
@@ -32,7 +46,18 @@ fn every_subcommand_has_help_with_an_example() {
 fn short_training_run_writes_metrics_model_and_report() {
     let dir = tmp("train");
     let d = dir.to_str().unwrap();
-    let (ok, out, err) = optlab(&["train", "--steps", "6", "--batch", "2", "--seq-len", "16", "--out", d, "--json"]);
+    let (ok, out, err) = optlab(&[
+        "train",
+        "--steps",
+        "6",
+        "--batch",
+        "2",
+        "--seq-len",
+        "16",
+        "--out",
+        d,
+        "--json",
+    ]);
     assert!(ok, "{err}");
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["steps_done"], 6);
@@ -40,11 +65,24 @@ fn short_training_run_writes_metrics_model_and_report() {
     let (ok, out, err) = optlab(&["report", d, "--json"]);
     assert!(ok, "{err}");
     assert!(out.contains("\"steps\": 6"), "{out}");
-    assert!(std::fs::read_to_string(dir.join("loss.svg")).unwrap().contains("<polyline"));
+    assert!(std::fs::read_to_string(dir.join("loss.svg"))
+        .unwrap()
+        .contains("<polyline"));
     let (ok, out, err) = optlab(&["generate", "--run", d, "--max-new-tokens", "5", "--json"]);
     assert!(ok, "{err}");
     assert!(out.contains("completion"));
-    let (ok, _, err) = optlab(&["train", "--steps", "8", "--batch", "2", "--seq-len", "16", "--out", d, "--resume"]);
+    let (ok, _, err) = optlab(&[
+        "train",
+        "--steps",
+        "8",
+        "--batch",
+        "2",
+        "--seq-len",
+        "16",
+        "--out",
+        d,
+        "--resume",
+    ]);
     assert!(ok, "{err}");
 }
 
@@ -55,17 +93,45 @@ fn bad_input_gives_a_one_line_error() {
     let bad = dir.join("bad.txt");
     std::fs::write(&bad, b"abc\xffdef").unwrap();
     let cases: Vec<(Vec<String>, &str)> = vec![
-        (vec!["train".into(), "--corpus".into(), bad.display().to_string()], "not valid UTF-8"),
-        (vec!["train".into(), "--corpus".into(), "/nonexistent/x.txt".into()], "cannot read"),
-        (vec!["train".into(), "--size".into(), "huge".into()], "unknown model size"),
-        (vec!["eval".into(), "--run".into(), dir.display().to_string()], "holds no trained model"),
-        (vec!["train".into(), "--resume".into(), "--out".into(), dir.display().to_string()], "no checkpoint"),
+        (
+            vec!["train".into(), "--corpus".into(), bad.display().to_string()],
+            "not valid UTF-8",
+        ),
+        (
+            vec![
+                "train".into(),
+                "--corpus".into(),
+                "/nonexistent/x.txt".into(),
+            ],
+            "cannot read",
+        ),
+        (
+            vec!["train".into(), "--size".into(), "huge".into()],
+            "unknown model size",
+        ),
+        (
+            vec!["eval".into(), "--run".into(), dir.display().to_string()],
+            "holds no trained model",
+        ),
+        (
+            vec![
+                "train".into(),
+                "--resume".into(),
+                "--out".into(),
+                dir.display().to_string(),
+            ],
+            "no checkpoint",
+        ),
     ];
     for (args, needle) in cases {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let (ok, _, err) = optlab(&args);
         assert!(!ok, "{args:?} should fail");
         assert!(err.contains(needle), "{args:?}: {err}");
-        assert_eq!(err.trim().lines().count(), 1, "{args:?}: not one line: {err}");
+        assert_eq!(
+            err.trim().lines().count(),
+            1,
+            "{args:?}: not one line: {err}"
+        );
     }
 }

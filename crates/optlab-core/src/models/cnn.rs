@@ -1,8 +1,8 @@
 //! A small convolutional classifier: two 3x3 conv + ReLU + 2x2 average-pool stages, then a
 //! linear head.
 
+use super::dense::Dense as Linear;
 use candle_core::{DType, Device, Module, Tensor};
-use candle_nn::Linear;
 
 use crate::error::Result;
 use crate::params::{Init, ParamBuilder, ParamRole, ParamStore};

@@ -1,8 +1,8 @@
 //! A Llama-style decoder (RMSNorm, RoPE, SwiGLU, grouped-query attention, optional tied
 //! embeddings) with Hugging Face parameter names, built on optlab's differentiable ops.
 
+use super::dense::Dense as Linear;
 use candle_core::{DType, Device, Module, Tensor, D};
-use candle_nn::Linear;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{CoreError, Result};
@@ -297,7 +297,7 @@ impl Llama {
             x = (x + blk.down.forward(&act)?)?;
         }
         let x = self.ops.rms_norm(&x, &self.norm, self.cfg.rms_norm_eps)?;
-        Ok(x.broadcast_matmul(&self.head.t()?)?)
+        Ok(Linear::new(self.head.clone(), None).forward(&x)?)
     }
 
     fn attention(

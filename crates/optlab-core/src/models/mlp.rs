@@ -1,7 +1,7 @@
 //! A fully connected ReLU network for classification (curvature and robustness work).
 
+use super::dense::Dense as Linear;
 use candle_core::{DType, Device, Module, Tensor};
-use candle_nn::Linear;
 
 use crate::error::Result;
 use crate::params::{Init, ParamBuilder, ParamRole, ParamStore};

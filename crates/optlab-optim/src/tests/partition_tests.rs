@@ -166,3 +166,18 @@ fn adam_mini_state_is_about_half_of_adamw_on_small() {
     assert!(ratio <= 0.51, "ratio {ratio}");
     assert!(ratio > 0.5, "m is kept for every entry: {ratio}");
 }
+
+#[test]
+fn tied_embeddings_are_partitioned_once() {
+    let mut cfg = LlamaConfig::preset("tiny", 256).expect("preset");
+    cfg.tie_word_embeddings = true;
+    let model = Llama::new(&cfg, DType::F32, &Device::Cpu, 0).expect("model");
+    let attn = AttnShape::from_llama(&cfg);
+    let (rows, _) = partition_table(&model.params().params(), Some(attn)).expect("table");
+    let embed: Vec<_> = rows
+        .iter()
+        .filter(|r| matches!(r.role, ParamRole::Embedding | ParamRole::OutputHead))
+        .collect();
+    assert_eq!(embed.len(), 1);
+    assert_eq!(embed[0].spec.blocks, cfg.vocab_size);
+}

@@ -160,3 +160,32 @@ fn by_name_and_state_bytes() {
     // q: 4 heads, k: 2 heads, k bias: 4 entries, up: 6 rows, norm: 1 block.
     assert_eq!(bytes("adam-mini"), 4 * (n + 4 + 2 + 4 + 6 + 1));
 }
+
+#[test]
+fn f64_parameters_take_the_copy_path_and_agree_with_f32() {
+    let make = |dtype: DType| {
+        let s = ParamStore::new();
+        ParamBuilder::new(&s, dtype, &Device::Cpu, 8)
+            .pp("model.layers.0.mlp.up_proj")
+            .param("weight", &[6, 8], Init::Normal(1.0), ParamRole::MlpUp)
+            .expect("param");
+        s
+    };
+    for name in NAMES {
+        let (s32, s64) = (make(DType::F32), make(DType::F64));
+        let mut a = build(name, &s32, &cfg()).expect("build");
+        let mut b = build(name, &s64, &cfg()).expect("build");
+        for s in 0..3 {
+            let g = grads(&s32.params(), s, 1.0);
+            a.step(&g, 0.01).expect("f32 step");
+            let g64 = g
+                .iter()
+                .map(|(k, t)| (k.clone(), t.to_dtype(DType::F64).expect("f64")))
+                .collect();
+            b.step(&g64, 0.01).expect("f64 step");
+        }
+        let (pa, pb) = (&s32.params()[0], &s64.params()[0]);
+        assert_eq!(pb.var.dtype(), DType::F64);
+        super::assert_close(&flat(pb.var.as_tensor()), &flat(pa.var.as_tensor()), name);
+    }
+}

@@ -14,6 +14,7 @@ pub mod data;
 pub mod error;
 pub mod linalg;
 pub mod model;
+pub mod sweep;
 pub mod train;
 
 pub use error::{Result, RobustError};

@@ -168,6 +168,33 @@ pub enum RobustCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Width experiment: MLPs of several widths trained clean and adversarially; measured gaps
+    /// against both bounds, optionally drawn as one log-scale SVG.
+    #[command(
+        after_help = "Example:\n  optlab robust sweep --widths 16,64,256,1024 --epochs 20 \
+        --eps 0.05 --svg gaps.svg --json"
+    )]
+    Sweep {
+        /// Hidden widths, comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "16,64,256")]
+        widths: Vec<usize>,
+        /// Epochs per network.
+        #[arg(long, default_value_t = 20)]
+        epochs: usize,
+        #[command(flatten)]
+        attack: AttackArgs,
+        #[command(flatten)]
+        data: DataArgs,
+        /// Random seed.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Write the SVG here.
+        #[arg(long)]
+        svg: Option<PathBuf>,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// PGD-10 throughput (examples per second) on the small CNN.
     #[command(after_help = "Example:\n  optlab robust bench --width 16 --batch 128 --json")]
     Bench {

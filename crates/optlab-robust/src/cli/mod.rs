@@ -17,6 +17,7 @@ use crate::attack::{check_perturbation, fgsm, pgd, AttackConfig, Norm};
 use crate::bounds::evaluate_bounds;
 use crate::data::{generated_shapes, load_idx_pair, ImageSet};
 use crate::model::{Arch, Classifier, Net};
+use crate::sweep::{sweep_svg, width_sweep};
 use crate::train::{evaluate, train, GapReport, TrainConfig};
 
 fn find_idx(dir: &Path, stem: &str) -> anyhow::Result<PathBuf> {
@@ -264,6 +265,48 @@ pub fn run(args: RobustArgs) -> anyhow::Result<()> {
             );
             let value = json!({"arch": arch, "attack": acfg, "bounds": r, "train_eval": eval});
             print(json, value, text)
+        }
+        RobustCommand::Sweep {
+            widths,
+            epochs,
+            attack,
+            data,
+            seed,
+            svg,
+            json,
+        } => {
+            let (tr, te) = load_data(&data)?;
+            let cfg = TrainConfig {
+                epochs,
+                seed,
+                ..TrainConfig::default()
+            };
+            let rows = width_sweep(&widths, &tr, &te, &attack.config(), &cfg, &dev)?;
+            if let Some(p) = &svg {
+                std::fs::write(p, sweep_svg(&rows))
+                    .with_context(|| format!("cannot write {}", p.display()))?;
+            }
+            let show = |v: Option<f64>| v.map_or("-".into(), |x| format!("{x:.4e}"));
+            let mut text = String::from(
+                "width  training     clean_gap robust_gap  R_A          standard_bound adversarial_bound",
+            );
+            for r in &rows {
+                text += &format!(
+                    "\n{:<6} {:<12} {:>9.4} {:>10.4}  {:<12.4e} {:<14} {}",
+                    r.width,
+                    if r.adversarial {
+                        "adversarial"
+                    } else {
+                        "clean"
+                    },
+                    r.clean_gap,
+                    r.robust_gap,
+                    r.spectral_complexity,
+                    show(r.standard_bound),
+                    show(r.adversarial_bound)
+                );
+            }
+            print(json, json!({"rows": rows}), text)
         }
         RobustCommand::Bench {
             width,

@@ -18,7 +18,7 @@ fn help_texts_carry_examples() {
     let mut cmd = Top::command();
     let top = cmd.render_long_help().to_string();
     assert!(top.contains("optlab robust train"), "{top}");
-    for sub in ["train", "attack", "bound", "bench"] {
+    for sub in ["train", "attack", "bound", "sweep", "bench"] {
         let help = cmd
             .find_subcommand_mut(sub)
             .unwrap()
@@ -74,6 +74,19 @@ fn train_attack_bound_round_trip_through_saved_files() {
         "bench", "--width", "2", "--batch", "4", "--side", "8", "--reps", "1",
     ]))
     .unwrap();
+    let svg = dir.join("s.svg");
+    let mut sw = vec![
+        "sweep",
+        "--widths",
+        "4,8",
+        "--epochs",
+        "1",
+        "--svg",
+        svg.to_str().unwrap(),
+    ];
+    sw.extend(data);
+    run(parse(&sw)).unwrap();
+    assert!(std::fs::read_to_string(&svg).unwrap().contains("<svg"));
     std::fs::remove_dir_all(&dir).ok();
 }
 

@@ -2,6 +2,8 @@
 //! Black-Litterman, mean-variance weights by QP (Clarabel), a backtester with costs,
 //! baselines and performance metrics.
 
+pub mod agent;
+pub mod agent_train;
 pub mod backtest;
 pub mod bl;
 pub mod cli;

@@ -34,6 +34,11 @@ pub enum PortfolioCommand {
         after_help = "Example:\n  optlab portfolio backtest --prices dow29.csv --strategy all --cost-bps 10 --out runs/dow --json"
     )]
     Backtest(BacktestArgs),
+    /// Train the BL-views agent (train/validation split, several seeds) and test it against baselines.
+    #[command(
+        after_help = "Example:\n  optlab portfolio train --prices dow29.csv --seeds 3 --epochs 60 --cost-bps 10 --out runs/agent"
+    )]
+    Train(crate::cli_train::TrainArgs),
 }
 
 /// Arguments of `bl`.
@@ -135,6 +140,10 @@ pub fn run(args: PortfolioArgs) -> anyhow::Result<()> {
     match args.command {
         PortfolioCommand::Bl(a) => run_bl(a),
         PortfolioCommand::Backtest(a) => run_bt(a),
+        PortfolioCommand::Train(a) => {
+            let t = load(&a.prices)?;
+            crate::cli_train::run_train(a, t)
+        }
     }
 }
 

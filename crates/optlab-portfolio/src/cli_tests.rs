@@ -10,7 +10,7 @@ struct Top {
 #[test]
 fn help_has_examples_and_parses() {
     let mut cmd = Top::command();
-    for sub in ["bl", "backtest"] {
+    for sub in ["bl", "backtest", "train"] {
         let help = cmd
             .find_subcommand_mut(sub)
             .unwrap()
@@ -59,5 +59,45 @@ fn bad_input_is_an_error_not_a_panic() {
     assert!(run(t.args).is_err());
     let t = Top::try_parse_from(["x", "backtest", "--strategy", "nope"]).unwrap();
     assert!(run(t.args).is_err());
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn train_runs_end_to_end_on_a_small_csv() {
+    let t = crate::synth::generate(&crate::synth::SynthConfig {
+        n_assets: 4,
+        n_days: 600,
+        seed: 2,
+    });
+    let dir = std::env::temp_dir().join(format!("optlab-portfolio-train-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut csv = format!("date,{}\n", t.tickers.join(","));
+    for (d, r) in t.dates.iter().zip(&t.prices) {
+        let cells: Vec<String> = r.iter().map(|p| p.to_string()).collect();
+        csv.push_str(&format!("{d},{}\n", cells.join(",")));
+    }
+    let path = dir.join("p.csv");
+    std::fs::write(&path, csv).unwrap();
+    let out = dir.join("out");
+    let args = [
+        "x",
+        "train",
+        "--prices",
+        path.to_str().unwrap(),
+        "--seeds",
+        "2",
+        "--epochs",
+        "5",
+        "--out",
+        out.to_str().unwrap(),
+        "--json",
+    ];
+    run(Top::try_parse_from(args).unwrap().args).unwrap();
+    let j: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("train.json")).unwrap()).unwrap();
+    assert_eq!(j["results"].as_array().unwrap().len(), 2 + NAMES.len());
+    assert!(std::fs::read_to_string(out.join("equity.svg"))
+        .unwrap()
+        .starts_with("<svg"));
     std::fs::remove_dir_all(&dir).ok();
 }

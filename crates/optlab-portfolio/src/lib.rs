@@ -7,6 +7,7 @@ pub mod agent_train;
 pub mod backtest;
 pub mod bl;
 pub mod cli;
+pub mod cli_train;
 pub mod cov;
 pub mod data;
 pub mod linalg;

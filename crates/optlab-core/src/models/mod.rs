@@ -2,12 +2,14 @@
 
 mod cnn;
 mod dense;
+mod gguf;
 mod hf_dir;
 mod llama;
 mod mlp;
 
 pub use cnn::SmallCnn;
 pub use dense::Dense;
+pub use gguf::{gguf_config, gguf_tokenizer_json, load_gguf, permute_qk, unpermute_qk};
 pub use hf_dir::{load_model_dir, read_config, save_model_dir};
 pub use llama::{lm_loss, Llama, LlamaConfig};
 pub use mlp::Mlp;

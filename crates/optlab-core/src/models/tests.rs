@@ -190,3 +190,98 @@ fn hf_model_folder_written_here_loads_and_trains() {
         "{err}"
     );
 }
+
+#[test]
+fn gguf_written_llama_cpp_style_loads_with_the_same_logits() {
+    use crate::tokenizer::Tokenizer;
+    use candle_core::quantized::gguf_file::{write, Value};
+    use candle_core::quantized::{GgmlDType, QTensor};
+    let mut cfg = micro_llama(true);
+    cfg.attention_bias = false;
+    cfg.hidden_size = 32;
+    cfg.num_attention_heads = 4;
+    cfg.num_key_value_heads = Some(2);
+    cfg.intermediate_size = 32;
+    let letters: Vec<String> = ('a'..='z').map(String::from).collect();
+    let mut tokens = vec!["<|endoftext|>".to_string(), "Ġ".to_string()];
+    tokens.extend(letters);
+    tokens.push("ab".into());
+    cfg.vocab_size = tokens.len();
+    let src = Llama::new(&cfg, DType::F32, &Device::Cpu, 21).unwrap();
+    let gguf_name = |hf: &str| -> String {
+        hf.replace("model.embed_tokens.weight", "token_embd.weight")
+            .replace("model.norm.weight", "output_norm.weight")
+            .replace("model.layers.", "blk.")
+            .replace("self_attn.q_proj", "attn_q")
+            .replace("self_attn.k_proj", "attn_k")
+            .replace("self_attn.v_proj", "attn_v")
+            .replace("self_attn.o_proj", "attn_output")
+            .replace("post_attention_layernorm", "ffn_norm")
+            .replace("input_layernorm", "attn_norm")
+            .replace("mlp.gate_proj", "ffn_gate")
+            .replace("mlp.up_proj", "ffn_up")
+            .replace("mlp.down_proj", "ffn_down")
+    };
+    let mut qts = Vec::new();
+    for p in src.params().params() {
+        let mut t = p.var.as_tensor().clone();
+        if p.name.contains("q_proj") {
+            t = permute_qk(&t, 4).unwrap();
+        } else if p.name.contains("k_proj") {
+            t = permute_qk(&t, 2).unwrap();
+        }
+        qts.push((
+            gguf_name(&p.name),
+            QTensor::quantize(&t, GgmlDType::F32).unwrap(),
+        ));
+    }
+    let u = |v: usize| Value::U32(v as u32);
+    let toks = Value::Array(tokens.iter().map(|t| Value::String(t.clone())).collect());
+    let merges = Value::Array(vec![Value::String("a b".into())]);
+    let types = Value::Array(
+        (0..tokens.len())
+            .map(|i| Value::I32(if i == 0 { 3 } else { 1 }))
+            .collect(),
+    );
+    let meta: Vec<(&str, Value)> = vec![
+        ("general.architecture", Value::String("llama".into())),
+        ("llama.embedding_length", u(32)),
+        ("llama.feed_forward_length", u(32)),
+        ("llama.block_count", u(2)),
+        ("llama.attention.head_count", u(4)),
+        ("llama.attention.head_count_kv", u(2)),
+        ("llama.context_length", u(16)),
+        ("llama.rope.freq_base", Value::F32(10000.0)),
+        ("llama.attention.layer_norm_rms_epsilon", Value::F32(1e-5)),
+        ("tokenizer.ggml.tokens", toks),
+        ("tokenizer.ggml.merges", merges),
+        ("tokenizer.ggml.token_type", types),
+    ];
+    let path = std::env::temp_dir().join(format!("optlab-gguf-{}.gguf", std::process::id()));
+    let mut f = std::fs::File::create(&path).unwrap();
+    let meta_refs: Vec<(&str, &Value)> = meta.iter().map(|(k, v)| (*k, v)).collect();
+    let t_refs: Vec<(&str, &QTensor)> = qts.iter().map(|(k, v)| (k.as_str(), v)).collect();
+    write(&mut f, &meta_refs, &t_refs).unwrap();
+    drop(f);
+    let (m, tok) = load_gguf(&path, &Device::Cpu).unwrap();
+    assert_eq!(m.config(), &cfg);
+    let ids = tok.encode("ab c").unwrap();
+    assert_eq!(tok.decode(&ids).unwrap(), "ab c");
+    assert_eq!(ids[0], (tokens.len() - 1) as u32, "merge `a b` applied");
+    let x = Tensor::new(ids.as_slice(), &Device::Cpu)
+        .unwrap()
+        .unsqueeze(0)
+        .unwrap();
+    let d = (src.forward(&x).unwrap() - m.forward(&x).unwrap()).unwrap();
+    let d = d
+        .abs()
+        .unwrap()
+        .max_all()
+        .unwrap()
+        .to_scalar::<f32>()
+        .unwrap();
+    assert!(d < 1e-5, "logits differ by {d}");
+    std::fs::write(&path, b"GGUF garbage").unwrap();
+    let err = load_gguf(&path, &Device::Cpu).err().unwrap().to_string();
+    assert!(err.contains("corrupt"), "{err}");
+}

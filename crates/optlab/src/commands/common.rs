@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use candle_core::{DType, Device};
 use optlab_core::data::{generated_corpus, read_corpus};
-use optlab_core::models::{load_model_dir, read_config, Llama, LlamaConfig};
+use optlab_core::models::{load_gguf, load_model_dir, read_config, Llama, LlamaConfig};
 use optlab_core::tokenizer::{ByteTokenizer, Tokenizer};
 
 /// Size of the embedded corpus in bytes.
@@ -19,8 +19,11 @@ pub struct ModelSource {
     #[arg(long, default_value = "tiny")]
     pub size: String,
     /// Hugging Face Llama/Qwen2 folder (config.json, *.safetensors, tokenizer.json).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "gguf")]
     pub model_dir: Option<PathBuf>,
+    /// llama.cpp GGUF checkpoint (arch llama), dequantised to f32, with its tokenizer.
+    #[arg(long)]
+    pub gguf: Option<PathBuf>,
 }
 
 /// The text to train or evaluate on: a file, or the embedded generated corpus.
@@ -33,6 +36,11 @@ pub fn corpus(path: Option<&Path>) -> Result<String> {
 
 /// A fresh preset model with the byte tokenizer, or a loaded Hugging Face folder.
 pub fn model(src: &ModelSource, seed: u64, dev: &Device) -> Result<(Llama, Box<dyn Tokenizer>)> {
+    if let Some(path) = &src.gguf {
+        let (m, t) =
+            load_gguf(path, dev).with_context(|| format!("loading GGUF {}", path.display()))?;
+        return Ok((m, Box::new(t)));
+    }
     match &src.model_dir {
         Some(dir) => {
             let (m, t) = load_model_dir(dir, dev)
@@ -83,6 +91,14 @@ pub fn save_run_model(run: &Path, model: &Llama, src: &ModelSource) -> Result<()
         .save_safetensors(&dir.join("model.safetensors"))?;
     if let Some(md) = &src.model_dir {
         std::fs::copy(md.join("tokenizer.json"), dir.join("tokenizer.json"))?;
+    }
+    if let Some(g) = &src.gguf {
+        let mut f = std::fs::File::open(g)?;
+        let content = candle_core::quantized::gguf_file::Content::read(&mut f)?;
+        std::fs::write(
+            dir.join("tokenizer.json"),
+            optlab_core::models::gguf_tokenizer_json(&content, g)?,
+        )?;
     }
     Ok(())
 }

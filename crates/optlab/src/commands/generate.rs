@@ -84,7 +84,8 @@ pub fn run(a: GenerateArgs) -> Result<()> {
             serde_json::json!({"prompt": a.prompt, "completion": text, "new_tokens": out.len()})
         );
     } else {
-        println!("{}{}", a.prompt, text);
+        let sep = if a.chatml { "\n" } else { "" };
+        println!("{}{sep}{}", a.prompt, text);
     }
     Ok(())
 }

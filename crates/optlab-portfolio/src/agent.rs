@@ -34,6 +34,8 @@ pub struct AgentConfig {
     pub lr: f64,
     /// Training epochs.
     pub epochs: usize,
+    /// Baseline variant: the policy outputs the raw weights directly (no Black-Litterman step).
+    pub direct: bool,
 }
 
 impl Default for AgentConfig {
@@ -48,6 +50,7 @@ impl Default for AgentConfig {
             q_scale: 1e-3,
             lr: 0.05,
             epochs: 60,
+            direct: false,
         }
     }
 }
@@ -80,6 +83,14 @@ pub fn step(history: &[Vec<f64>], cfg: &AgentConfig) -> Option<Step> {
                 .collect()
         })
         .collect();
+    if cfg.direct {
+        return Some(Step {
+            feats,
+            a: Mat::identity(n),
+            b: vec![0.0; n],
+            sigma,
+        });
+    }
     // P = I, Omega = tau diag(Sigma): mu_post = Pi + Sigma (Sigma + D)^-1 (q - Pi) (tau cancels),
     // Sigma_post = Sigma + tau (Sigma - Sigma (Sigma + D)^-1 Sigma) with tau = 0.05.
     let pi = equilibrium_returns(&sigma, &equal_weights(n), cfg.delta).ok()?;

@@ -39,3 +39,33 @@ fn short_history_gives_no_step() {
     let r = vec![vec![0.0; 3]; 10];
     assert!(step(&r, &AgentConfig::default()).is_none());
 }
+
+#[test]
+fn direct_variant_gradient_matches_finite_differences() {
+    let t = generate(&SynthConfig {
+        n_assets: 4,
+        n_days: 150,
+        seed: 6,
+    });
+    let r = t.simple_returns();
+    let cfg = AgentConfig {
+        direct: true,
+        ..Default::default()
+    };
+    let s = step(&r[..100], &cfg).unwrap();
+    let pol = Policy::init(&cfg, 2);
+    let w_prev = vec![0.2, -0.1, 0.0, 0.1];
+    let (_, g, _) = pol.reward_grad(&s, &w_prev, &r[100..105], &cfg);
+    for (j, gj) in g.iter().enumerate() {
+        let mut p = pol.clone();
+        p.theta[j] += 1e-6;
+        let up = p.reward_grad(&s, &w_prev, &r[100..105], &cfg).0;
+        p.theta[j] -= 2e-6;
+        let dn = p.reward_grad(&s, &w_prev, &r[100..105], &cfg).0;
+        let fd = (up - dn) / 2e-6;
+        assert!(
+            (fd - gj).abs() < 1e-6 * (1.0 + fd.abs()),
+            "theta[{j}]: fd {fd} vs {gj}"
+        );
+    }
+}

@@ -119,7 +119,11 @@ pub struct DrlBl {
 
 impl Strategy for DrlBl {
     fn name(&self) -> String {
-        "drl_bl".into()
+        if self.cfg.direct {
+            "drl_direct".into()
+        } else {
+            "drl_bl".into()
+        }
     }
     fn decide(&mut self, history: &[Vec<f64>], current: &[f64]) -> Option<Vec<f64>> {
         match step(history, &self.cfg) {

@@ -95,7 +95,7 @@ fn train_runs_end_to_end_on_a_small_csv() {
     run(Top::try_parse_from(args).unwrap().args).unwrap();
     let j: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("train.json")).unwrap()).unwrap();
-    assert_eq!(j["results"].as_array().unwrap().len(), 2 + NAMES.len());
+    assert_eq!(j["results"].as_array().unwrap().len(), 4 + NAMES.len());
     assert!(std::fs::read_to_string(out.join("equity.svg"))
         .unwrap()
         .starts_with("<svg"));

@@ -78,6 +78,22 @@ pub fn run_train(a: TrainArgs, t: PriceTable) -> anyhow::Result<()> {
         results.push(r);
         reports.push(rep);
     }
+    // Baseline: the same agent without the BL step (its policy outputs the weights directly).
+    let direct = AgentConfig {
+        direct: true,
+        ..cfg.clone()
+    };
+    for seed in 0..a.seeds {
+        let rep = train(&returns, tr, va, &direct, seed)
+            .with_context(|| format!("direct seed {seed}"))?;
+        let mut agent = DrlBl {
+            policy: rep.policy.clone(),
+            cfg: direct.clone(),
+        };
+        let mut r = run_backtest(&t, &mut agent, &bt)?;
+        r.name = format!("drl_direct_seed{seed}");
+        results.push(r);
+    }
     for name in NAMES {
         results.push(run_backtest(
             &t,

@@ -216,6 +216,7 @@ mod tests {
             let a = Matrix::new(r, c, (0..r * c).map(|_| rng.normal()).collect()).unwrap();
             let exact = spectral_norm_exact(&a);
             let power = spectral_norm_power(&a, 20_000, 1e-15, 7);
+            eprintln!("{r}x{c}: |power - exact| = {:.2e}", (exact - power).abs());
             assert!(
                 (exact - power).abs() <= 1e-6 * exact.max(1.0),
                 "{r}x{c}: exact {exact} power {power}"

@@ -67,6 +67,7 @@ fn pgd_reaches_closed_form_worst_case_on_linear_model_linf_and_l2() {
         let adv = pgd(&model, &x, &y, &cfg, &mut Rng::new(1)).unwrap();
         check_perturbation(&x, &adv, &cfg, 1e-5).unwrap();
         let gap = max_gap(&model, &adv, &y, &expected);
+        eprintln!("{norm:?} eps {eps}: max |PGD loss - closed form| = {gap:.2e}");
         assert!(gap < 1e-3, "{norm:?}: |loss - closed form| = {gap}");
         // The clean loss is strictly below the worst case, so the attack did real work.
         assert!(max_gap(&model, &x, &y, &expected) > 1e-2);

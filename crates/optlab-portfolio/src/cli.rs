@@ -11,6 +11,7 @@ use crate::qp::{mean_variance, Constraints};
 use crate::strategy::{by_name, NAMES};
 use crate::synth::embedded;
 use anyhow::Context;
+use std::fmt::Write as _;
 use std::path::PathBuf;
 
 /// `optlab portfolio ...` arguments.
@@ -112,6 +113,15 @@ fn load(path: &Option<PathBuf>) -> anyhow::Result<PriceTable> {
     }
 }
 
+/// Writes `text` to stdout; a closed pipe (e.g. `| head`) is not an error.
+pub(crate) fn emit(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        r => Ok(r?),
+    }
+}
+
 /// Price-index range `[start, end)` of a period for the given split fractions.
 pub fn period_range(
     n_prices: usize,
@@ -148,6 +158,7 @@ pub fn run(args: PortfolioArgs) -> anyhow::Result<()> {
 }
 
 fn run_bl(a: BlArgs) -> anyhow::Result<()> {
+    let mut o = String::new();
     let t = load(&a.prices)?;
     let r = t.log_returns();
     let n = t.n_assets();
@@ -197,32 +208,36 @@ fn run_bl(a: BlArgs) -> anyhow::Result<()> {
         })
         .collect();
     if a.json {
-        println!(
+        writeln!(
+            o,
             "{}",
             serde_json::to_string_pretty(
                 &serde_json::json!({"as_of": t.dates.last(), "assets": rows})
             )?
-        );
+        )?;
     } else {
-        println!(
+        writeln!(
+            o,
             "{:<8} {:>10} {:>10} {:>12} {:>10}",
             "ticker", "prior", "posterior", "w_uncons", "w_qp"
-        );
+        )?;
         for i in 0..n {
-            println!(
+            writeln!(
+                o,
                 "{:<8} {:>10.4} {:>10.4} {:>12.4} {:>10.4}",
                 t.tickers[i],
                 pi[i] * 252.0,
                 post.mean[i] * 252.0,
                 raw[i],
                 qp[i]
-            );
+            )?;
         }
     }
-    Ok(())
+    emit(&o)
 }
 
 fn run_bt(a: BacktestArgs) -> anyhow::Result<()> {
+    let mut o = String::new();
     let t = load(&a.prices)?;
     let (start, end) = period_range(t.prices.len(), a.train, a.valid, &a.period)?;
     let names: Vec<&str> = if a.strategy == "all" {
@@ -273,17 +288,19 @@ fn run_bt(a: BacktestArgs) -> anyhow::Result<()> {
         )?;
     }
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&summary)?);
+        writeln!(o, "{}", serde_json::to_string_pretty(&summary)?)?;
     } else {
-        println!(
+        writeln!(
+            o,
             "{} period {} to {} ({} assets, cost {} bps)",
             a.period,
             t.dates[start],
             t.dates[end - 1],
             t.n_assets(),
             a.cost_bps
-        );
-        println!(
+        )?;
+        writeln!(
+            o,
             "{:<14} {:>9} {:>9} {:>8} {:>7} {:>8} {:>7} {:>7} {:>9}",
             "strategy",
             "cum_ret",
@@ -294,10 +311,11 @@ fn run_bt(a: BacktestArgs) -> anyhow::Result<()> {
             "max_dd",
             "calmar",
             "turnover"
-        );
+        )?;
         for r in &results {
             let m = &r.metrics;
-            println!(
+            writeln!(
+                o,
                 "{:<14} {:>9.4} {:>9.4} {:>8.4} {:>7.3} {:>8.3} {:>7.4} {:>7.3} {:>9.4}",
                 r.name,
                 m.cumulative_return,
@@ -308,10 +326,10 @@ fn run_bt(a: BacktestArgs) -> anyhow::Result<()> {
                 m.max_drawdown,
                 m.calmar,
                 m.turnover
-            );
+            )?;
         }
     }
-    Ok(())
+    emit(&o)
 }
 
 #[cfg(test)]

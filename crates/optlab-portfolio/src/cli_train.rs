@@ -4,10 +4,12 @@
 use crate::agent::AgentConfig;
 use crate::agent_train::{train, DrlBl};
 use crate::backtest::{run as run_backtest, BacktestConfig, BacktestResult, Costs};
+use crate::cli::emit;
 use crate::cli::period_range;
 use crate::data::PriceTable;
 use crate::strategy::{by_name, NAMES};
 use anyhow::Context;
+use std::fmt::Write as _;
 use std::path::PathBuf;
 
 /// Arguments of `train`.
@@ -44,6 +46,7 @@ pub struct TrainArgs {
 
 /// Runs `train`.
 pub fn run_train(a: TrainArgs, t: PriceTable) -> anyhow::Result<()> {
+    let mut o = String::new();
     let n = t.prices.len();
     let tr = period_range(n, a.train, a.valid, "train")?;
     let va = period_range(n, a.train, a.valid, "valid")?;
@@ -122,10 +125,11 @@ pub fn run_train(a: TrainArgs, t: PriceTable) -> anyhow::Result<()> {
         )?;
     }
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&summary)?);
-        return Ok(());
+        writeln!(o, "{}", serde_json::to_string_pretty(&summary)?)?;
+        return emit(&o);
     }
-    println!(
+    writeln!(
+        o,
         "train {}..{}  valid {}..{}  test {}..{} ({} assets, cost {} bps)",
         t.dates[tr.0],
         t.dates[tr.1 - 1],
@@ -135,14 +139,16 @@ pub fn run_train(a: TrainArgs, t: PriceTable) -> anyhow::Result<()> {
         t.dates[te.1 - 1],
         t.n_assets(),
         a.cost_bps
-    );
+    )?;
     for r in &reports {
-        println!(
+        writeln!(
+            o,
             "seed {}: best epoch {} valid reward {:.3e}",
             r.seed, r.best_epoch, r.valid_reward[r.best_epoch]
-        );
+        )?;
     }
-    println!(
+    writeln!(
+        o,
         "{:<16} {:>9} {:>9} {:>8} {:>7} {:>8} {:>7} {:>7} {:>9}",
         "strategy",
         "cum_ret",
@@ -153,10 +159,11 @@ pub fn run_train(a: TrainArgs, t: PriceTable) -> anyhow::Result<()> {
         "max_dd",
         "calmar",
         "turnover"
-    );
+    )?;
     for r in &results {
         let m = &r.metrics;
-        println!(
+        writeln!(
+            o,
             "{:<16} {:>9.4} {:>9.4} {:>8.4} {:>7.3} {:>8.3} {:>7.4} {:>7.3} {:>9.4}",
             r.name,
             m.cumulative_return,
@@ -167,7 +174,7 @@ pub fn run_train(a: TrainArgs, t: PriceTable) -> anyhow::Result<()> {
             m.max_drawdown,
             m.calmar,
             m.turnover
-        );
+        )?;
     }
-    Ok(())
+    emit(&o)
 }

@@ -1,6 +1,7 @@
 //! optlab-portfolio: price data and validation, return and covariance estimators,
 //! Black-Litterman, mean-variance weights by QP (Clarabel), a backtester with costs,
 //! baselines and performance metrics.
+#![warn(missing_docs)]
 
 pub mod agent;
 pub mod agent_train;

@@ -8,7 +8,7 @@ use crate::bl::{
 use crate::cov::CovEstimator;
 use crate::data::PriceTable;
 use crate::qp::{mean_variance, Constraints};
-use crate::strategy::{by_name, NAMES};
+use crate::strategy::{by_name_with, parse_estimator, NAMES};
 use crate::synth::embedded;
 use anyhow::Context;
 use std::fmt::Write as _;
@@ -86,6 +86,9 @@ pub struct BacktestArgs {
     /// Annual borrow fee on short notional, in basis points.
     #[arg(long, default_value_t = 200.0)]
     pub borrow_bps: f64,
+    /// Covariance estimator of the baselines: sample, lw or ewma:HALFLIFE.
+    #[arg(long, default_value = "lw")]
+    pub cov: String,
     /// Rebalance every N trading days.
     #[arg(long, default_value_t = 5)]
     pub rebalance: usize,
@@ -240,6 +243,7 @@ fn run_bt(a: BacktestArgs) -> anyhow::Result<()> {
     let mut o = String::new();
     let t = load(&a.prices)?;
     let (start, end) = period_range(t.prices.len(), a.train, a.valid, &a.period)?;
+    let est = parse_estimator(&a.cov)?;
     let names: Vec<&str> = if a.strategy == "all" {
         NAMES.to_vec()
     } else {
@@ -258,7 +262,7 @@ fn run_bt(a: BacktestArgs) -> anyhow::Result<()> {
     };
     let mut results: Vec<BacktestResult> = vec![];
     for name in names {
-        let mut s = by_name(name, t.n_assets())?;
+        let mut s = by_name_with(name, t.n_assets(), est)?;
         results.push(run_backtest(&t, s.as_mut(), &cfg)?);
     }
     let summary = serde_json::json!({

@@ -181,21 +181,47 @@ pub const NAMES: [&str; 5] = [
     "static_bl",
 ];
 
-/// Builds a baseline by name for `n` assets with default settings.
+/// Builds a baseline by name for `n` assets with default settings (Ledoit-Wolf covariance).
 pub fn by_name(name: &str, n: usize) -> anyhow::Result<Box<dyn Strategy>> {
+    by_name_with(name, n, CovEstimator::LedoitWolf)
+}
+
+/// Parses a covariance estimator name: `sample`, `lw` (Ledoit-Wolf) or `ewma:HALFLIFE`.
+pub fn parse_estimator(s: &str) -> anyhow::Result<CovEstimator> {
+    match s {
+        "sample" => Ok(CovEstimator::Sample),
+        "lw" | "ledoit-wolf" => Ok(CovEstimator::LedoitWolf),
+        _ => {
+            let h = s
+                .strip_prefix("ewma:")
+                .and_then(|h| h.parse::<f64>().ok())
+                .filter(|h| *h > 0.0)
+                .ok_or_else(|| {
+                    anyhow::anyhow!("unknown estimator {s:?}; expected sample, lw or ewma:HALFLIFE")
+                })?;
+            Ok(CovEstimator::Ewma { halflife: h })
+        }
+    }
+}
+
+/// Builds a baseline by name for `n` assets with the given covariance estimator.
+pub fn by_name_with(name: &str, n: usize, est: CovEstimator) -> anyhow::Result<Box<dyn Strategy>> {
     Ok(match name {
         "equal_weight" => Box::new(Constant::equal(n)),
         "buy_and_hold" => Box::new(BuyAndHold::default()),
         "min_variance" => Box::new(MinVariance {
             lookback: 252,
-            estimator: CovEstimator::LedoitWolf,
+            estimator: est,
             max_weight: 0.2,
         }),
         "max_sharpe" => Box::new(MaxSharpe {
             lookback: 252,
-            estimator: CovEstimator::LedoitWolf,
+            estimator: est,
         }),
-        "static_bl" => Box::new(StaticBl::long_short(n)),
+        "static_bl" => Box::new(StaticBl {
+            estimator: est,
+            ..StaticBl::long_short(n)
+        }),
         other => anyhow::bail!(
             "unknown strategy {other:?}; expected one of {}",
             NAMES.join(", ")

@@ -74,3 +74,37 @@ fn shifting_future_prices_does_not_change_past_decisions() {
         }
     }
 }
+
+#[test]
+fn estimator_names_parse() {
+    assert_eq!(parse_estimator("sample").unwrap(), CovEstimator::Sample);
+    assert_eq!(parse_estimator("lw").unwrap(), CovEstimator::LedoitWolf);
+    assert_eq!(
+        parse_estimator("ewma:30").unwrap(),
+        CovEstimator::Ewma { halflife: 30.0 }
+    );
+    assert!(parse_estimator("ewma:-1").is_err() && parse_estimator("x").is_err());
+    let t = small();
+    let cfg = BacktestConfig {
+        start: 260,
+        rebalance_every: 20,
+        ..Default::default()
+    };
+    let a = run(
+        &t,
+        by_name_with("min_variance", 6, CovEstimator::Sample)
+            .unwrap()
+            .as_mut(),
+        &cfg,
+    )
+    .unwrap();
+    let b = run(
+        &t,
+        by_name_with("min_variance", 6, CovEstimator::Ewma { halflife: 20.0 })
+            .unwrap()
+            .as_mut(),
+        &cfg,
+    )
+    .unwrap();
+    assert_ne!(a.decisions, b.decisions, "{:?}", &a.decisions[..2]);
+}

@@ -111,6 +111,8 @@ pub struct BoundInputs {
     pub eps: f64,
     /// Attack norm.
     pub norm: Norm,
+    /// Margin quantile taken as γ (0.05 = the 5th percentile of `measures.py`).
+    pub margin_quantile: f64,
 }
 
 /// One bound: its terms and value (None when the margin γ is not positive).
@@ -118,7 +120,7 @@ pub struct BoundInputs {
 pub struct BoundTerms {
     /// Data term (‖X‖₂ or its ε-inflated version).
     pub data_term: f64,
-    /// Margin γ (5th percentile).
+    /// Margin γ (the `margin_quantile` of the margins).
     pub gamma: f64,
     /// data_term · R_A · ln W / (γ n), or None if γ ≤ 0.
     pub value: Option<f64>,
@@ -192,7 +194,7 @@ pub fn compute_bounds(layers: Vec<LayerNorms>, inputs: &BoundInputs) -> Result<B
     };
     let eps_l2 = inputs.eps * (inputs.input_dim as f64).powf(exponent);
     let terms = |data_term: f64, margins: &[f64]| {
-        let gamma = percentile(margins, 0.05);
+        let gamma = percentile(margins, inputs.margin_quantile);
         BoundTerms {
             data_term,
             gamma,
@@ -229,15 +231,22 @@ pub fn compute_bounds(layers: Vec<LayerNorms>, inputs: &BoundInputs) -> Result<B
 }
 
 /// Evaluates the bounds for `model` on its training set `data`: margins clean and under
-/// `attack` (PGD), input norms from the data, norms from the weights (`reference` subtracted).
+/// `attack` (PGD) with γ their `margin_quantile`, input norms from the data, norms from the
+/// weights (`reference` subtracted).
 pub fn evaluate_bounds(
     model: &dyn Classifier,
     reference: Option<&ParamStore>,
     data: &ImageSet,
     attack: &AttackConfig,
+    margin_quantile: f64,
     seed: u64,
     device: &Device,
 ) -> Result<(BoundReport, Evaluation)> {
+    if !(0.0..=1.0).contains(&margin_quantile) {
+        return Err(RobustError::Config(format!(
+            "margin quantile {margin_quantile} is outside [0, 1]"
+        )));
+    }
     let eval = evaluate(model, data, attack, 256, seed, device)?;
     let inputs = BoundInputs {
         input_norms: data.l2_norms(),
@@ -246,6 +255,7 @@ pub fn evaluate_bounds(
         robust_margins: eval.robust_margins.clone(),
         eps: attack.eps,
         norm: attack.norm,
+        margin_quantile,
     };
     let report = compute_bounds(layer_norms(model.store(), reference)?, &inputs)?;
     Ok((report, eval))

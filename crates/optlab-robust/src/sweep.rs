@@ -34,13 +34,14 @@ pub struct SweepRow {
 }
 
 /// Trains a one-hidden-layer MLP per width, clean and adversarially (`attack` both trains and
-/// measures), and evaluates gaps and bounds.
+/// measures), and evaluates gaps and bounds with γ the `margin_quantile` of the margins.
 pub fn width_sweep(
     widths: &[usize],
     train_set: &ImageSet,
     test_set: &ImageSet,
     attack: &AttackConfig,
     base: &TrainConfig,
+    margin_quantile: f64,
     device: &Device,
 ) -> Result<Vec<SweepRow>> {
     let mut rows = Vec::new();
@@ -61,6 +62,7 @@ pub fn width_sweep(
                 Some(init.store()),
                 train_set,
                 attack,
+                margin_quantile,
                 base.seed,
                 device,
             )?;
@@ -204,7 +206,7 @@ mod tests {
             ..TrainConfig::default()
         };
         let attack = AttackConfig::pgd(Norm::Linf, 0.02, 2);
-        let rows = width_sweep(&[8, 32], &tr, &te, &attack, &cfg, &dev).unwrap();
+        let rows = width_sweep(&[8, 32], &tr, &te, &attack, &cfg, 0.05, &dev).unwrap();
         assert_eq!(rows.len(), 4);
         assert!(rows
             .iter()

@@ -31,6 +31,7 @@ fn bound_terms_on_a_network_with_hand_computable_norms() {
         robust_margins: vec![0.25, 1.0],
         eps: 0.5,
         norm: Norm::Linf,
+        margin_quantile: 0.05,
     };
     let r = compute_bounds(layers, &inputs).unwrap();
     // R_A = 4·2·((7/4)^{2/3} + (√2)^{2/3})^{3/2}.
@@ -64,6 +65,7 @@ fn non_positive_margin_gives_no_bound_and_reference_is_subtracted() {
         robust_margins: vec![-1.0; 20],
         eps: 0.1,
         norm: Norm::L2,
+        margin_quantile: 0.05,
     };
     let r = compute_bounds(layer_norms(mlp.params(), None).unwrap(), &inputs).unwrap();
     assert!(r.standard.value.is_none() && r.adversarial.value.is_none() && r.ratio.is_none());
@@ -96,7 +98,8 @@ fn bounds_on_a_trained_network_are_finite_and_adversarial_exceeds_standard() {
     };
     train(&net, &data, &cfg, &dev).unwrap();
     let attack = AttackConfig::pgd(Norm::Linf, 0.01, 5);
-    let (r, eval) = evaluate_bounds(&net, Some(init.store()), &data, &attack, 0, &dev).unwrap();
+    let (r, eval) =
+        evaluate_bounds(&net, Some(init.store()), &data, &attack, 0.05, 0, &dev).unwrap();
     for l in &r.layers {
         let exact = l.spectral_exact.unwrap();
         assert!((l.spectral - exact).abs() <= 1e-6 * exact, "{l:?}");

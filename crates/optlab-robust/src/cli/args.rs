@@ -55,6 +55,9 @@ pub struct AttackArgs {
     /// PGD restarts.
     #[arg(long, default_value_t = 1)]
     pub restarts: usize,
+    /// Margin quantile used as γ in the bounds (0.05 = 5th percentile, as in the paper's code).
+    #[arg(long, default_value_t = 0.05)]
+    pub margin_quantile: f64,
 }
 
 impl AttackArgs {

@@ -222,6 +222,7 @@ pub fn run(args: RobustArgs) -> anyhow::Result<()> {
                 refnet.as_ref().map(|n| n.store()),
                 &tr,
                 &acfg,
+                attack.margin_quantile,
                 seed,
                 &dev,
             )?;
@@ -281,7 +282,15 @@ pub fn run(args: RobustArgs) -> anyhow::Result<()> {
                 seed,
                 ..TrainConfig::default()
             };
-            let rows = width_sweep(&widths, &tr, &te, &attack.config(), &cfg, &dev)?;
+            let rows = width_sweep(
+                &widths,
+                &tr,
+                &te,
+                &attack.config(),
+                &cfg,
+                attack.margin_quantile,
+                &dev,
+            )?;
             if let Some(p) = &svg {
                 std::fs::write(p, sweep_svg(&rows))
                     .with_context(|| format!("cannot write {}", p.display()))?;

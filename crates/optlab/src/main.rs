@@ -33,6 +33,12 @@ enum Command {
     Bench(commands::bench::BenchArgs),
     /// Linear programming: MPS files, restarted PDHG, instance generators.
     Lp(optlab_lp::cli::LpArgs),
+    /// Optimizers: Adam-mini partition tables and optimizer benchmarks.
+    Optim(optlab_optim::cli::OptimArgs),
+    /// Adversarial robustness: attacks, adversarial training, generalization bounds.
+    Robust(optlab_robust::cli::RobustArgs),
+    /// Portfolios: Black-Litterman, DRL views, backtests with costs.
+    Portfolio(optlab_portfolio::cli::PortfolioArgs),
 }
 
 fn main() {
@@ -45,6 +51,9 @@ fn main() {
         Command::Reproduce(a) => commands::reproduce::run(a),
         Command::Bench(a) => commands::bench::run(a),
         Command::Lp(a) => optlab_lp::cli::run(a),
+        Command::Optim(a) => optlab_optim::cli::run(a),
+        Command::Robust(a) => optlab_robust::cli::run(a),
+        Command::Portfolio(a) => optlab_portfolio::cli::run(a),
     };
     if let Err(e) = result {
         let chain: Vec<String> = e.chain().map(|c| c.to_string()).collect();

@@ -2,10 +2,11 @@
 
 use std::path::PathBuf;
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 use optlab_core::data::{unigram_entropy, TokenDataset};
 use optlab_core::ops::OpsMode;
-use optlab_core::train::{train_lm, AdamW, AdamWConfig, CosineSchedule, TrainConfig};
+use optlab_core::train::{train_lm, CosineSchedule, TrainConfig};
+use optlab_optim::{AttnShape, OptimConfig};
 
 use super::common::{corpus, device, model, save_run_model, ModelSource};
 
@@ -20,7 +21,7 @@ pub struct TrainArgs {
     /// UTF-8 text corpus (default: the embedded generated corpus).
     #[arg(long)]
     corpus: Option<PathBuf>,
-    /// Optimizer (adamw).
+    /// Optimizer: sgd, sgd-nesterov, adam, adamw, adam-mini, mofo.
     #[arg(long, default_value = "adamw")]
     optimizer: String,
     /// Peak learning rate.
@@ -93,22 +94,19 @@ impl From<OpsArg> for OpsMode {
 
 /// Run `optlab train`.
 pub fn run(a: TrainArgs) -> Result<()> {
-    if a.optimizer != "adamw" {
-        bail!("unknown optimizer `{}` (available: adamw)", a.optimizer);
-    }
     let dev = device()?;
     let (m, tok) = model(&a.source, a.seed, &dev)?;
     let m = m.with_ops(a.ops.into());
     let text = corpus(a.corpus.as_deref())?;
     let data = TokenDataset::from_text(&text, tok.as_ref(), 0.1)?;
     let h = unigram_entropy(data.train_tokens());
-    let mut opt = AdamW::new(
-        m.params(),
-        AdamWConfig {
-            weight_decay: a.weight_decay,
-            ..Default::default()
-        },
-    );
+    let ocfg = OptimConfig {
+        lr: a.lr,
+        weight_decay: a.weight_decay,
+        attn: Some(AttnShape::from_llama(m.config())),
+        ..Default::default()
+    };
+    let mut opt = optlab_optim::by_name(&a.optimizer, m.params(), &ocfg)?;
     let cfg = TrainConfig {
         steps: a.steps,
         batch: a.batch,
@@ -130,7 +128,7 @@ pub fn run(a: TrainArgs) -> Result<()> {
         stop_after: a.stop_after,
         progress: !a.json && std::io::IsTerminal::is_terminal(&std::io::stderr()),
     };
-    let s = train_lm(&m, &data, &mut opt, &cfg)?;
+    let s = train_lm(&m, &data, opt.as_mut(), &cfg)?;
     save_run_model(&a.out, &m, &a.source)?;
     let first = s.losses.first().map(|x| x.1);
     let last = s.losses.last().map(|x| x.1);

@@ -113,6 +113,25 @@ impl AdamMini {
     }
 }
 
+/// Σ g² of a block: f32 lanes within chunks of 256 (vectorisable), chunk sums in f64.
+fn sum_sq(g: &[f32]) -> f64 {
+    g.chunks(256)
+        .map(|c| {
+            let mut lanes = [0f32; 8];
+            let mut it = c.chunks_exact(8);
+            for x in &mut it {
+                if let Ok(x) = <&[f32; 8]>::try_from(x) {
+                    for (l, &v) in lanes.iter_mut().zip(x) {
+                        *l += v * v;
+                    }
+                }
+            }
+            let tail: f32 = it.remainder().iter().map(|v| v * v).sum();
+            lanes.iter().map(|&l| f64::from(l)).sum::<f64>() + f64::from(tail)
+        })
+        .sum()
+}
+
 impl TrainOptimizer for AdamMini {
     fn step(&mut self, grads: &NamedGrads, lr: f64) -> Result<()> {
         let c = self.cfg;
@@ -132,12 +151,14 @@ impl TrainOptimizer for AdamMini {
             let len = spec.block_len;
             let blocks = p.chunks_mut(len).zip(m.chunks_mut(len)).zip(g.chunks(len));
             for (((pb, mb), gb), vb) in blocks.zip(v.iter_mut()) {
-                let sq: f64 = gb.iter().map(|&x| f64::from(x) * f64::from(x)).sum();
+                let sq = sum_sq(gb);
+                for (mi, &gi) in mb.iter_mut().zip(gb) {
+                    *mi = b1 * *mi + (1.0 - b1) * gi;
+                }
                 *vb = b2 * *vb + (1.0 - b2) * (sq / len as f64) as f32;
                 let scale = step / (vb.sqrt() * inv_bc2_sqrt + eps);
-                for ((pi, mi), &gi) in pb.iter_mut().zip(mb.iter_mut()).zip(gb) {
-                    *mi = b1 * *mi + (1.0 - b1) * gi;
-                    *pi = *pi * shrink - scale * *mi;
+                for (pi, &mi) in pb.iter_mut().zip(mb.iter()) {
+                    *pi = *pi * shrink - scale * mi;
                 }
             }
         })?;

@@ -208,6 +208,14 @@ pub(crate) fn check_grads(slots: &[Slot], grads: &NamedGrads) -> Result<()> {
                 )));
             }
             let bad = with_f32(g, |g| {
+                // Branch-free scan (vectorisable); locate the entry only when one is bad.
+                const EXP: u32 = 0x7f80_0000;
+                let any = g
+                    .iter()
+                    .fold(0u32, |a, x| a | u32::from(x.to_bits() & EXP == EXP));
+                if any == 0 {
+                    return None;
+                }
                 g.iter().position(|x| !x.is_finite()).map(|i| (i, g[i]))
             })?;
             match bad {

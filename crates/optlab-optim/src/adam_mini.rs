@@ -113,23 +113,30 @@ impl AdamMini {
     }
 }
 
-/// Σ g² of a block: f32 lanes within chunks of 256 (vectorisable), chunk sums in f64.
-fn sum_sq(g: &[f32]) -> f64 {
-    g.chunks(256)
-        .map(|c| {
-            let mut lanes = [0f32; 8];
-            let mut it = c.chunks_exact(8);
-            for x in &mut it {
-                if let Ok(x) = <&[f32; 8]>::try_from(x) {
-                    for (l, &v) in lanes.iter_mut().zip(x) {
-                        *l += v * v;
-                    }
+/// Update a block's first moment `m ← b1·m + (1 − b1)·g` and return Σ g² of the block, in
+/// one pass: f32 lanes of 8 within chunks of 256 (vectorisable), chunk sums in f64.
+fn moment_and_sum_sq(m: &mut [f32], g: &[f32], b1: f32) -> f64 {
+    let mut total = 0f64;
+    for (mc, gc) in m.chunks_mut(256).zip(g.chunks(256)) {
+        let mut lanes = [0f32; 8];
+        let mut tail = 0f32;
+        let mut mi = mc.chunks_exact_mut(8);
+        let mut gi = gc.chunks_exact(8);
+        for (m8, g8) in (&mut mi).zip(&mut gi) {
+            if let (Ok(m8), Ok(g8)) = (<&mut [f32; 8]>::try_from(m8), <&[f32; 8]>::try_from(g8)) {
+                for ((l, m), &g) in lanes.iter_mut().zip(m8.iter_mut()).zip(g8) {
+                    *m = b1 * *m + (1.0 - b1) * g;
+                    *l += g * g;
                 }
             }
-            let tail: f32 = it.remainder().iter().map(|v| v * v).sum();
-            lanes.iter().map(|&l| f64::from(l)).sum::<f64>() + f64::from(tail)
-        })
-        .sum()
+        }
+        for (m, &g) in mi.into_remainder().iter_mut().zip(gi.remainder()) {
+            *m = b1 * *m + (1.0 - b1) * g;
+            tail += g * g;
+        }
+        total += lanes.iter().map(|&l| f64::from(l)).sum::<f64>() + f64::from(tail);
+    }
+    total
 }
 
 impl TrainOptimizer for AdamMini {
@@ -151,10 +158,7 @@ impl TrainOptimizer for AdamMini {
             let len = spec.block_len;
             let blocks = p.chunks_mut(len).zip(m.chunks_mut(len)).zip(g.chunks(len));
             for (((pb, mb), gb), vb) in blocks.zip(v.iter_mut()) {
-                let sq = sum_sq(gb);
-                for (mi, &gi) in mb.iter_mut().zip(gb) {
-                    *mi = b1 * *mi + (1.0 - b1) * gi;
-                }
+                let sq = moment_and_sum_sq(mb, gb, b1);
                 *vb = b2 * *vb + (1.0 - b2) * (sq / len as f64) as f32;
                 let scale = step / (vb.sqrt() * inv_bc2_sqrt + eps);
                 for (pi, &mi) in pb.iter_mut().zip(mb.iter()) {

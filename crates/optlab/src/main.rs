@@ -41,21 +41,26 @@ enum Command {
     Portfolio(optlab_portfolio::cli::PortfolioArgs),
 }
 
-fn main() {
-    let cli = Cli::parse();
-    let result = match cli.command {
+fn dispatch(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
         Command::Train(a) => commands::train::run(a),
         Command::Eval(a) => commands::eval::run(a),
         Command::Generate(a) => commands::generate::run(a),
         Command::Report(a) => commands::report::run(a),
-        Command::Reproduce(a) => commands::reproduce::run(a),
+        Command::Reproduce(a) => commands::reproduce::run(a, &|line| {
+            let argv = std::iter::once("optlab".to_string()).chain(line);
+            dispatch(Cli::try_parse_from(argv)?)
+        }),
         Command::Bench(a) => commands::bench::run(a),
         Command::Lp(a) => optlab_lp::cli::run(a),
         Command::Optim(a) => optlab_optim::cli::run(a),
         Command::Robust(a) => optlab_robust::cli::run(a),
         Command::Portfolio(a) => optlab_portfolio::cli::run(a),
-    };
-    if let Err(e) = result {
+    }
+}
+
+fn main() {
+    if let Err(e) = dispatch(Cli::parse()) {
         let chain: Vec<String> = e.chain().map(|c| c.to_string()).collect();
         eprintln!("error: {}", chain.join(": "));
         std::process::exit(1);

@@ -135,3 +135,17 @@ fn bad_input_gives_a_one_line_error() {
         );
     }
 }
+
+#[test]
+fn reproduce_lists_the_registered_experiments_and_rejects_unknown_ones() {
+    let (ok, out, _) = optlab(&["reproduce", "--list"]);
+    assert!(ok);
+    for name in ["train-demo", "portfolio"] {
+        assert!(out.contains(name), "{out}");
+    }
+    let (ok, _, err) = optlab(&["reproduce", "nonsense"]);
+    assert!(
+        !ok && err.contains("unknown experiment `nonsense`"),
+        "{err}"
+    );
+}

@@ -6,11 +6,13 @@
 
 pub mod basic;
 pub mod kernel;
+mod layer_norm;
 mod rms_norm;
 mod rope;
 mod softmax;
 mod swiglu;
 
+pub use layer_norm::layer_norm;
 pub use rms_norm::rms_norm;
 pub use rope::{rope, rope_tables};
 pub use softmax::softmax_last_dim;

@@ -120,3 +120,27 @@ fn fused_ops_work_on_non_contiguous_inputs_and_reject_bad_dtypes() {
     let err = softmax_last_dim(&ints).unwrap_err().to_string();
     assert!(err.contains("not supported"), "{err}");
 }
+
+#[test]
+fn layer_norm_gradient_matches_finite_differences_and_basic() {
+    let mut rng = Rng::new(6);
+    let x = var(&mut rng, &[2, 3, 6]);
+    let w = var(&mut rng, &[6]);
+    let b = var(&mut rng, &[6]);
+    let r = weights(&mut rng, &[2, 3, 6]);
+    let err = max_relative_error(&[x.clone(), w.clone(), b.clone()], 1e-6, || {
+        (layer_norm(&x, &w, &b, 1e-5)? * &r)?.sum_all()
+    })
+    .unwrap();
+    assert!(err < TOL, "layer_norm grad rel err {err}");
+    let diff = (layer_norm(&x, &w, &b, 1e-5).unwrap()
+        - basic::layer_norm(&x, &w, &b, 1e-5).unwrap())
+    .unwrap()
+    .abs()
+    .unwrap()
+    .max_all()
+    .unwrap()
+    .to_scalar::<f64>()
+    .unwrap();
+    assert!(diff < 1e-12, "forward differs by {diff}");
+}

@@ -31,23 +31,39 @@ pub struct ReproduceArgs {
     json: bool,
 }
 
+/// How an experiment runs.
+pub enum Runner {
+    /// A function returning its result table as JSON.
+    Function(fn(quick: bool, out: &Path) -> Result<serde_json::Value>),
+    /// An `optlab` command line; `{out}` is replaced by the experiment's output folder. It
+    /// writes its own results (JSON and SVG) there.
+    Command(&'static [&'static str]),
+}
+
 /// One registered experiment.
 pub struct Experiment {
     /// Registry name.
     pub name: &'static str,
     /// What it shows.
     pub about: &'static str,
-    /// Runs it; returns its result table as JSON.
-    pub run: fn(quick: bool, out: &Path) -> Result<serde_json::Value>,
+    /// How to run it.
+    pub runner: Runner,
 }
 
 /// Every experiment, in the order they run.
 pub fn registry() -> Vec<Experiment> {
-    vec![Experiment {
-        name: "train-demo",
-        about: "tiny Llama on the embedded corpus: validation loss vs the corpus unigram entropy",
-        run: train_demo,
-    }]
+    vec![
+        Experiment {
+            name: "train-demo",
+            about: "tiny Llama on the embedded corpus: validation loss vs the corpus unigram entropy",
+            runner: Runner::Function(train_demo),
+        },
+        Experiment {
+            name: "portfolio",
+            about: "Black-Litterman view agent vs baselines on the embedded market, 3 seeds, 10 bps costs",
+            runner: Runner::Command(&["portfolio", "train", "--seeds", "3", "--out", "{out}"]),
+        },
+    ]
 }
 
 fn train_demo(quick: bool, out: &Path) -> Result<serde_json::Value> {
@@ -89,8 +105,8 @@ fn train_demo(quick: bool, out: &Path) -> Result<serde_json::Value> {
     }))
 }
 
-/// Run `optlab reproduce`.
-pub fn run(a: ReproduceArgs) -> Result<()> {
+/// Run `optlab reproduce`; `cli` executes an `optlab` command line (for [`Runner::Command`]).
+pub fn run(a: ReproduceArgs, cli: &dyn Fn(Vec<String>) -> Result<()>) -> Result<()> {
     let reg = registry();
     if a.list {
         for e in &reg {
@@ -111,7 +127,18 @@ pub fn run(a: ReproduceArgs) -> Result<()> {
         if !a.json {
             eprintln!("running {} ({})", e.name, e.about);
         }
-        let r = (e.run)(a.quick, &a.out)?;
+        let r = match &e.runner {
+            Runner::Function(f) => f(a.quick, &a.out)?,
+            Runner::Command(args) => {
+                let out = a.out.join(e.name);
+                let line: Vec<String> = args
+                    .iter()
+                    .map(|s| s.replace("{out}", &out.display().to_string()))
+                    .collect();
+                cli(line.clone())?;
+                serde_json::json!({"command": format!("optlab {}", line.join(" ")), "out": out})
+            }
+        };
         if !a.json {
             println!("{}: {}", e.name, serde_json::to_string_pretty(&r)?);
         }

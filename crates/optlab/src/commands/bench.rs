@@ -38,6 +38,18 @@ enum BenchWhat {
         #[arg(long)]
         json: bool,
     },
+    /// Optimizer step time and state bytes: AdamW vs Adam-mini vs MoFO (and baselines).
+    Optim {
+        /// Model presets to measure.
+        #[arg(long, default_values_t = ["tiny".to_string(), "small".to_string()])]
+        models: Vec<String>,
+        /// Timed steps per optimizer.
+        #[arg(long, default_value_t = 10)]
+        steps: usize,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
     /// Solve every MPS file in a folder: solved count and shifted geometric mean time.
     Lp {
         /// Folder of .mps / .mps.gz files.
@@ -134,6 +146,11 @@ pub fn run(a: BenchArgs) -> Result<()> {
             );
             Ok(())
         }
+        BenchWhat::Optim {
+            models,
+            steps,
+            json,
+        } => optlab_optim::bench::bench(&models, steps.max(1), json).map(|_| ()),
         BenchWhat::Lp { dir, tol, json } => optlab_lp::cli::bench(&dir, tol, json),
     }
 }

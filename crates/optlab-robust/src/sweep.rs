@@ -146,7 +146,7 @@ pub fn sweep_svg(rows: &[SweepRow]) -> String {
     let mut s = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" font-family=\"sans-serif\" font-size=\"12\">\n\
          <rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n\
-         <text x=\"{m}\" y=\"20\">Generalization gaps and bounds vs width (log scales; {dropped} non-positive values omitted)</text>\n"
+         <text x=\"{m}\" y=\"20\">Generalization gaps and bounds vs width (log scales; points omitted, non-positive or undefined: {dropped})</text>\n"
     );
     if pts.is_empty() {
         return s + "</svg>\n";

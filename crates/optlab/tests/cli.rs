@@ -140,7 +140,7 @@ fn bad_input_gives_a_one_line_error() {
 fn reproduce_lists_the_registered_experiments_and_rejects_unknown_ones() {
     let (ok, out, _) = optlab(&["reproduce", "--list"]);
     assert!(ok);
-    for name in ["train-demo", "portfolio"] {
+    for name in ["train-demo", "portfolio", "robust"] {
         assert!(out.contains(name), "{out}");
     }
     let (ok, _, err) = optlab(&["reproduce", "nonsense"]);

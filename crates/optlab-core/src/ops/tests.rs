@@ -16,6 +16,17 @@ fn weights(rng: &mut Rng, shape: &[usize]) -> Tensor {
 
 const TOL: f64 = 1e-4;
 
+fn max_abs_diff(a: &Tensor, b: &Tensor) -> f64 {
+    (a - b)
+        .unwrap()
+        .abs()
+        .unwrap()
+        .max_all()
+        .unwrap()
+        .to_scalar::<f64>()
+        .unwrap()
+}
+
 #[test]
 fn softmax_gradient_matches_finite_differences_and_basic() {
     let mut rng = Rng::new(1);
@@ -28,14 +39,7 @@ fn softmax_gradient_matches_finite_differences_and_basic() {
     assert!(err < TOL, "softmax grad rel err {err}");
     let fused = softmax_last_dim(&x).unwrap();
     let basic = basic::softmax_last_dim(&x).unwrap();
-    let diff = (fused - basic)
-        .unwrap()
-        .abs()
-        .unwrap()
-        .max_all()
-        .unwrap()
-        .to_scalar::<f64>()
-        .unwrap();
+    let diff = max_abs_diff(&fused, &basic);
     assert!(diff < 1e-12, "forward differs by {diff}");
 }
 
@@ -50,14 +54,10 @@ fn rms_norm_gradient_matches_finite_differences() {
     })
     .unwrap();
     assert!(err < TOL, "rms_norm grad rel err {err}");
-    let diff = (rms_norm(&x, &w, 1e-5).unwrap() - basic::rms_norm(&x, &w, 1e-5).unwrap())
-        .unwrap()
-        .abs()
-        .unwrap()
-        .max_all()
-        .unwrap()
-        .to_scalar::<f64>()
-        .unwrap();
+    let diff = max_abs_diff(
+        &rms_norm(&x, &w, 1e-5).unwrap(),
+        &basic::rms_norm(&x, &w, 1e-5).unwrap(),
+    );
     assert!(diff < 1e-12, "forward differs by {diff}");
 }
 
@@ -76,14 +76,10 @@ fn rope_gradient_matches_finite_differences_and_basic() {
     })
     .unwrap();
     assert!(err < TOL, "rope grad rel err {err}");
-    let diff = (rope(&x, &cos, &sin).unwrap() - basic::rope(&x, &cos, &sin).unwrap())
-        .unwrap()
-        .abs()
-        .unwrap()
-        .max_all()
-        .unwrap()
-        .to_scalar::<f64>()
-        .unwrap();
+    let diff = max_abs_diff(
+        &rope(&x, &cos, &sin).unwrap(),
+        &basic::rope(&x, &cos, &sin).unwrap(),
+    );
     assert!(diff < 1e-12, "forward differs by {diff}");
 }
 
@@ -107,14 +103,7 @@ fn fused_ops_work_on_non_contiguous_inputs_and_reject_bad_dtypes() {
     let t = x.as_tensor().t().unwrap();
     let a = softmax_last_dim(&t).unwrap();
     let b = basic::softmax_last_dim(&t).unwrap();
-    let diff = (a - b)
-        .unwrap()
-        .abs()
-        .unwrap()
-        .max_all()
-        .unwrap()
-        .to_scalar::<f64>()
-        .unwrap();
+    let diff = max_abs_diff(&a, &b);
     assert!(diff < 1e-12);
     let ints = Tensor::new(&[1u32, 2, 3], &Device::Cpu).unwrap();
     let err = softmax_last_dim(&ints).unwrap_err().to_string();
@@ -133,14 +122,9 @@ fn layer_norm_gradient_matches_finite_differences_and_basic() {
     })
     .unwrap();
     assert!(err < TOL, "layer_norm grad rel err {err}");
-    let diff = (layer_norm(&x, &w, &b, 1e-5).unwrap()
-        - basic::layer_norm(&x, &w, &b, 1e-5).unwrap())
-    .unwrap()
-    .abs()
-    .unwrap()
-    .max_all()
-    .unwrap()
-    .to_scalar::<f64>()
-    .unwrap();
+    let diff = max_abs_diff(
+        &layer_norm(&x, &w, &b, 1e-5).unwrap(),
+        &basic::layer_norm(&x, &w, &b, 1e-5).unwrap(),
+    );
     assert!(diff < 1e-12, "forward differs by {diff}");
 }

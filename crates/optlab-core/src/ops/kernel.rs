@@ -86,3 +86,24 @@ macro_rules! dispatch_float {
         }
     }};
 }
+
+/// Implement `CustomOp3::cpu_fwd` by dispatching the three storages to a generic kernel
+/// `$body::<T>(&self, [(storage, layout); 3])`.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! op3_cpu_fwd {
+    ($label:expr, $body:ident) => {
+        fn cpu_fwd(
+            &self,
+            s1: &candle_core::CpuStorage,
+            l1: &candle_core::Layout,
+            s2: &candle_core::CpuStorage,
+            l2: &candle_core::Layout,
+            s3: &candle_core::CpuStorage,
+            l3: &candle_core::Layout,
+        ) -> candle_core::Result<(candle_core::CpuStorage, candle_core::Shape)> {
+            let s = [(s1, l1), (s2, l2), (s3, l3)];
+            $crate::dispatch_float!($label, s1.dtype(), $body, self, s)
+        }
+    };
+}

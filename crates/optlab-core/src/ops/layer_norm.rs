@@ -6,7 +6,6 @@
 use candle_core::{CpuStorage, CustomOp3, Layout, Result, Shape, Tensor};
 
 use super::kernel::{c, column_sums, contiguous, for_each_row, KFloat};
-use crate::dispatch_float;
 
 struct LayerNorm {
     eps: f64,
@@ -23,7 +22,10 @@ fn stats<T: KFloat>(row: &[T], eps: f64) -> (T, T) {
     (mean, c::<T>(1.0) / (var + c::<T>(eps)).sqrt())
 }
 
-fn ln_fwd<T: KFloat>(eps: f64, s: [(&CpuStorage, &Layout); 3]) -> Result<(CpuStorage, Shape)> {
+fn ln_fwd<T: KFloat>(
+    op: &LayerNorm,
+    s: [(&CpuStorage, &Layout); 3],
+) -> Result<(CpuStorage, Shape)> {
     let x = contiguous::<T>(s[0].0, s[0].1, "layer_norm")?;
     let w = contiguous::<T>(s[1].0, s[1].1, "layer_norm")?;
     let b = contiguous::<T>(s[2].0, s[2].1, "layer_norm")?;
@@ -34,7 +36,7 @@ fn ln_fwd<T: KFloat>(eps: f64, s: [(&CpuStorage, &Layout); 3]) -> Result<(CpuSto
     let mut out = vec![T::zero(); x.len()];
     for_each_row(&mut out, d, |r, o| {
         let row = &x[r * d..(r + 1) * d];
-        let (mean, inv) = stats(row, eps);
+        let (mean, inv) = stats(row, op.eps);
         for i in 0..d {
             o[i] = (row[i] - mean) * inv * w[i] + b[i];
         }
@@ -47,18 +49,7 @@ impl CustomOp3 for LayerNorm {
         "optlab-layer-norm"
     }
 
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-        s3: &CpuStorage,
-        l3: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        let s = [(s1, l1), (s2, l2), (s3, l3)];
-        dispatch_float!("layer_norm", s1.dtype(), ln_fwd, self.eps, s)
-    }
+    crate::op3_cpu_fwd!("layer_norm", ln_fwd);
 
     fn bwd(
         &self,
@@ -149,18 +140,7 @@ impl CustomOp3 for LayerNormBackward {
         "optlab-layer-norm-bwd"
     }
 
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-        s3: &CpuStorage,
-        l3: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        let s = [(s1, l1), (s2, l2), (s3, l3)];
-        dispatch_float!("layer_norm backward", s1.dtype(), ln_bwd, self, s)
-    }
+    crate::op3_cpu_fwd!("layer_norm backward", ln_bwd);
 }
 
 /// Differentiable layer norm over the last dimension with scale `w` and shift `b`.

@@ -130,18 +130,7 @@ impl CustomOp3 for RmsNormBackward {
         "optlab-rms-norm-bwd"
     }
 
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-        s3: &CpuStorage,
-        l3: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        let s = [(s1, l1), (s2, l2), (s3, l3)];
-        dispatch_float!("rms_norm backward", s1.dtype(), rms_bwd, self, s)
-    }
+    crate::op3_cpu_fwd!("rms_norm backward", rms_bwd);
 }
 
 /// Differentiable RMS norm over the last dimension with scale `w` (fused forward and backward).

@@ -7,16 +7,12 @@
 use candle_core::{CpuStorage, CustomOp3, Layout, Result, Shape, Tensor};
 
 use super::kernel::{contiguous, for_each_row, KFloat};
-use crate::dispatch_float;
 
 struct Rope {
     negate_sin: bool,
 }
 
-fn rope_fwd<T: KFloat>(
-    negate: bool,
-    s: [(&CpuStorage, &Layout); 3],
-) -> Result<(CpuStorage, Shape)> {
+fn rope_fwd<T: KFloat>(op: &Rope, s: [(&CpuStorage, &Layout); 3]) -> Result<(CpuStorage, Shape)> {
     let x = contiguous::<T>(s[0].0, s[0].1, "rope")?;
     let cos = contiguous::<T>(s[1].0, s[1].1, "rope")?;
     let sin = contiguous::<T>(s[2].0, s[2].1, "rope")?;
@@ -39,7 +35,7 @@ fn rope_fwd<T: KFloat>(
             &sin[pos * h..(pos + 1) * h],
         );
         for i in 0..h {
-            let s = if negate { -sr[i] } else { sr[i] };
+            let s = if op.negate_sin { -sr[i] } else { sr[i] };
             o[i] = xr[i] * cr[i] - xr[i + h] * s;
             o[i + h] = xr[i + h] * cr[i] + xr[i] * s;
         }
@@ -52,18 +48,7 @@ impl CustomOp3 for Rope {
         "optlab-rope"
     }
 
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-        s3: &CpuStorage,
-        l3: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        let s = [(s1, l1), (s2, l2), (s3, l3)];
-        dispatch_float!("rope", s1.dtype(), rope_fwd, self.negate_sin, s)
-    }
+    crate::op3_cpu_fwd!("rope", rope_fwd);
 
     fn bwd(
         &self,

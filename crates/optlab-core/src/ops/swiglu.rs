@@ -73,7 +73,7 @@ struct SwigluBackward {
 }
 
 fn swiglu_bwd<T: KFloat>(
-    wrt_gate: bool,
+    op: &SwigluBackward,
     s: [(&CpuStorage, &Layout); 3],
 ) -> Result<(CpuStorage, Shape)> {
     let a = contiguous::<T>(s[0].0, s[0].1, "swiglu backward")?;
@@ -86,7 +86,7 @@ fn swiglu_bwd<T: KFloat>(
         for (i, oi) in o.iter_mut().enumerate() {
             let k = r * d + i;
             let sg = sigmoid(a[k]);
-            *oi = if wrt_gate {
+            *oi = if op.wrt_gate {
                 g[k] * b[k] * sg * (one + a[k] * (one - sg))
             } else {
                 g[k] * a[k] * sg
@@ -101,18 +101,7 @@ impl CustomOp3 for SwigluBackward {
         "optlab-swiglu-bwd"
     }
 
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-        s3: &CpuStorage,
-        l3: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        let s = [(s1, l1), (s2, l2), (s3, l3)];
-        dispatch_float!("swiglu backward", s1.dtype(), swiglu_bwd, self.wrt_gate, s)
-    }
+    crate::op3_cpu_fwd!("swiglu backward", swiglu_bwd);
 }
 
 /// Differentiable `silu(gate) * up` (fused forward and backward).

@@ -321,8 +321,13 @@ impl Llama {
         let k = self.ops.rope(&heads(a.k.forward(x)?, nkv)?, cos, sin)?;
         let v = heads(a.v.forward(x)?, nkv)?;
         let (k, v) = (repeat_kv(&k, nh / nkv)?, repeat_kv(&v, nh / nkv)?);
-        let scores = (q.matmul(&k.t()?)? / (hd as f64).sqrt())?.broadcast_add(mask)?;
-        let probs = self.ops.softmax(&scores)?;
+        let scale = 1.0 / (hd as f64).sqrt();
+        let probs = match self.ops {
+            OpsMode::Fused => crate::ops::causal_softmax(&q.matmul(&k.t()?)?, scale)?,
+            OpsMode::Basic => self
+                .ops
+                .softmax(&(q.matmul(&k.t()?)? * scale)?.broadcast_add(mask)?)?,
+        };
         let y = probs
             .matmul(&v)?
             .transpose(1, 2)?

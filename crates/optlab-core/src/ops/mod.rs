@@ -15,7 +15,7 @@ mod swiglu;
 pub use layer_norm::layer_norm;
 pub use rms_norm::rms_norm;
 pub use rope::{rope, rope_tables};
-pub use softmax::softmax_last_dim;
+pub use softmax::{causal_softmax, softmax_last_dim};
 pub use swiglu::swiglu;
 
 use candle_core::{Result, Tensor};

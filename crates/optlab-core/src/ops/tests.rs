@@ -128,3 +128,35 @@ fn layer_norm_gradient_matches_finite_differences_and_basic() {
     );
     assert!(diff < 1e-12, "forward differs by {diff}");
 }
+
+#[test]
+fn causal_softmax_matches_scale_mask_softmax_and_finite_differences() {
+    let mut rng = Rng::new(7);
+    let x = var(&mut rng, &[2, 3, 4, 4]);
+    let r = weights(&mut rng, &[2, 3, 4, 4]);
+    let scale = 0.35;
+    let err = max_relative_error(std::slice::from_ref(&x), 1e-6, || {
+        (causal_softmax(&x, scale)? * &r)?.sum_all()
+    })
+    .unwrap();
+    assert!(err < TOL, "causal softmax grad rel err {err}");
+    let mask: Vec<f64> = (0..16)
+        .map(|i| {
+            if i % 4 > i / 4 {
+                f64::NEG_INFINITY
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    let mask = Tensor::from_vec(mask, (4, 4), &Device::Cpu).unwrap();
+    let reference = basic::softmax_last_dim(
+        &(x.as_tensor() * scale)
+            .unwrap()
+            .broadcast_add(&mask)
+            .unwrap(),
+    )
+    .unwrap();
+    let diff = max_abs_diff(&causal_softmax(&x, scale).unwrap(), &reference);
+    assert!(diff < 1e-12, "forward differs by {diff}");
+}

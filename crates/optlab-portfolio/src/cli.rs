@@ -117,6 +117,44 @@ fn load(path: &Option<PathBuf>) -> anyhow::Result<PriceTable> {
 }
 
 /// Writes `text` to stdout; a closed pipe (e.g. `| head`) is not an error.
+/// Append the metrics table of `results` to `o`, strategy names padded to `name_width`.
+pub(crate) fn write_metrics_table(
+    o: &mut String,
+    results: &[BacktestResult],
+    name_width: usize,
+) -> std::fmt::Result {
+    writeln!(
+        o,
+        "{:<name_width$} {:>9} {:>9} {:>8} {:>7} {:>8} {:>7} {:>7} {:>9}",
+        "strategy",
+        "cum_ret",
+        "ann_ret",
+        "ann_vol",
+        "sharpe",
+        "sortino",
+        "max_dd",
+        "calmar",
+        "turnover"
+    )?;
+    for r in results {
+        let m = &r.metrics;
+        writeln!(
+            o,
+            "{:<name_width$} {:>9.4} {:>9.4} {:>8.4} {:>7.3} {:>8.3} {:>7.4} {:>7.3} {:>9.4}",
+            r.name,
+            m.cumulative_return,
+            m.annualised_return,
+            m.annualised_volatility,
+            m.sharpe,
+            m.sortino,
+            m.max_drawdown,
+            m.calmar,
+            m.turnover
+        )?;
+    }
+    Ok(())
+}
+
 pub(crate) fn emit(text: &str) -> anyhow::Result<()> {
     use std::io::Write;
     match std::io::stdout().lock().write_all(text.as_bytes()) {
@@ -303,35 +341,7 @@ fn run_bt(a: BacktestArgs) -> anyhow::Result<()> {
             t.n_assets(),
             a.cost_bps
         )?;
-        writeln!(
-            o,
-            "{:<14} {:>9} {:>9} {:>8} {:>7} {:>8} {:>7} {:>7} {:>9}",
-            "strategy",
-            "cum_ret",
-            "ann_ret",
-            "ann_vol",
-            "sharpe",
-            "sortino",
-            "max_dd",
-            "calmar",
-            "turnover"
-        )?;
-        for r in &results {
-            let m = &r.metrics;
-            writeln!(
-                o,
-                "{:<14} {:>9.4} {:>9.4} {:>8.4} {:>7.3} {:>8.3} {:>7.4} {:>7.3} {:>9.4}",
-                r.name,
-                m.cumulative_return,
-                m.annualised_return,
-                m.annualised_volatility,
-                m.sharpe,
-                m.sortino,
-                m.max_drawdown,
-                m.calmar,
-                m.turnover
-            )?;
-        }
+        write_metrics_table(&mut o, &results, 14)?;
     }
     emit(&o)
 }

@@ -4,8 +4,8 @@
 use crate::agent::AgentConfig;
 use crate::agent_train::{train, DrlBl};
 use crate::backtest::{run as run_backtest, BacktestConfig, BacktestResult, Costs};
-use crate::cli::emit;
 use crate::cli::period_range;
+use crate::cli::{emit, write_metrics_table};
 use crate::data::PriceTable;
 use crate::strategy::{by_name, NAMES};
 use anyhow::Context;
@@ -147,34 +147,6 @@ pub fn run_train(a: TrainArgs, t: PriceTable) -> anyhow::Result<()> {
             r.seed, r.best_epoch, r.valid_reward[r.best_epoch]
         )?;
     }
-    writeln!(
-        o,
-        "{:<16} {:>9} {:>9} {:>8} {:>7} {:>8} {:>7} {:>7} {:>9}",
-        "strategy",
-        "cum_ret",
-        "ann_ret",
-        "ann_vol",
-        "sharpe",
-        "sortino",
-        "max_dd",
-        "calmar",
-        "turnover"
-    )?;
-    for r in &results {
-        let m = &r.metrics;
-        writeln!(
-            o,
-            "{:<16} {:>9.4} {:>9.4} {:>8.4} {:>7.3} {:>8.3} {:>7.4} {:>7.3} {:>9.4}",
-            r.name,
-            m.cumulative_return,
-            m.annualised_return,
-            m.annualised_volatility,
-            m.sharpe,
-            m.sortino,
-            m.max_drawdown,
-            m.calmar,
-            m.turnover
-        )?;
-    }
+    write_metrics_table(&mut o, &results, 16)?;
     emit(&o)
 }

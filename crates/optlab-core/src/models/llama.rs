@@ -280,14 +280,18 @@ impl Llama {
             t,
             self.cfg.hidden_size,
         ))?;
-        let mask = causal_mask(t, x.dtype(), x.device())?;
+        // The fused path masks inside its softmax; only the primitive path needs the tensor.
+        let mask = match self.ops {
+            OpsMode::Fused => None,
+            OpsMode::Basic => Some(causal_mask(t, x.dtype(), x.device())?),
+        };
         let cos = self.cos.narrow(0, 0, t)?;
         let sin = self.sin.narrow(0, 0, t)?;
         for blk in &self.blocks {
             let h = self
                 .ops
                 .rms_norm(&x, &blk.input_norm, self.cfg.rms_norm_eps)?;
-            x = (x + self.attention(&blk.attn, &h, &mask, &cos, &sin)?)?;
+            x = (x + self.attention(&blk.attn, &h, mask.as_ref(), &cos, &sin)?)?;
             let h = self
                 .ops
                 .rms_norm(&x, &blk.post_norm, self.cfg.rms_norm_eps)?;
@@ -304,7 +308,7 @@ impl Llama {
         &self,
         a: &Attention,
         x: &Tensor,
-        mask: &Tensor,
+        mask: Option<&Tensor>,
         cos: &Tensor,
         sin: &Tensor,
     ) -> Result<Tensor> {
@@ -322,11 +326,10 @@ impl Llama {
         let v = heads(a.v.forward(x)?, nkv)?;
         let (k, v) = (repeat_kv(&k, nh / nkv)?, repeat_kv(&v, nh / nkv)?);
         let scale = 1.0 / (hd as f64).sqrt();
-        let probs = match self.ops {
-            OpsMode::Fused => crate::ops::causal_softmax(&q.matmul(&k.t()?)?, scale)?,
-            OpsMode::Basic => self
-                .ops
-                .softmax(&(q.matmul(&k.t()?)? * scale)?.broadcast_add(mask)?)?,
+        let scores = q.matmul(&k.t()?)?;
+        let probs = match mask {
+            None => crate::ops::causal_softmax(&scores, scale)?,
+            Some(m) => self.ops.softmax(&(scores * scale)?.broadcast_add(m)?)?,
         };
         let y = probs
             .matmul(&v)?

@@ -39,6 +39,14 @@ enum Command {
     Robust(optlab_robust::cli::RobustArgs),
     /// Portfolios: Black-Litterman, DRL views, backtests with costs.
     Portfolio(optlab_portfolio::cli::PortfolioArgs),
+    /// Curvature: Hessian-vector products, spectra, block heterogeneity.
+    Curvature(optlab_curvature::cli::CurvatureArgs),
+    /// Supervised fine-tuning with cross-entropy or GEM.
+    Sft(optlab_llm::sft::cli::SftArgs),
+    /// Reinforcement learning from rewards: ReMax, PPO, RLOO, GRPO.
+    Rlhf(optlab_llm::rlhf::cli::RlhfArgs),
+    /// Semi-open models: SCARA closed-layer selection and recovery attacks.
+    Semiopen(optlab_llm::semiopen::cli::SemiopenArgs),
 }
 
 fn dispatch(cli: Cli) -> anyhow::Result<()> {
@@ -56,6 +64,10 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Optim(a) => optlab_optim::cli::run(a),
         Command::Robust(a) => optlab_robust::cli::run(a),
         Command::Portfolio(a) => optlab_portfolio::cli::run(a),
+        Command::Curvature(a) => optlab_curvature::cli::run(a),
+        Command::Sft(a) => optlab_llm::sft::cli::run(a),
+        Command::Rlhf(a) => optlab_llm::rlhf::cli::run(a),
+        Command::Semiopen(a) => optlab_llm::semiopen::cli::run(a),
     }
 }
 

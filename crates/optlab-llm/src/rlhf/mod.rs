@@ -1,0 +1,3 @@
+//! Reward models, ReMax, PPO, RLOO and GRPO (issue 6).
+
+pub mod cli;

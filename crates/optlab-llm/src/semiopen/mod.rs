@@ -1,0 +1,3 @@
+//! SCARA semi-open models and recovery attacks (issue 7).
+
+pub mod cli;

@@ -1,0 +1,3 @@
+//! Supervised fine-tuning with cross-entropy or GEM (issue 5).
+
+pub mod cli;

@@ -1,11 +1,12 @@
 //! Text generation from a decoder: greedy, temperature, top-k and top-p sampling, stop
-//! tokens, seeds. Recomputes the full prefix each step (no KV cache yet), which is fine for
-//! the model sizes trained here.
+//! tokens, seeds. [`generate_cached`] and [`sample_n`] keep a key/value cache, so each new
+//! token costs one token's forward pass; [`generate`] recomputes the whole prefix and is
+//! the reference they are tested against.
 
 use candle_core::{DType, Device, Tensor};
 
-use crate::error::Result;
-use crate::models::Llama;
+use crate::error::{CoreError, Result};
+use crate::models::{KvCache, Llama};
 use crate::rng::Rng;
 
 /// How to pick the next token.
@@ -101,6 +102,79 @@ pub fn generate(
         out.push(next);
     }
     Ok(out)
+}
+
+/// Continue `prompt` like [`generate`] but with a key/value cache. Stops early when the
+/// model's context (`max_position_embeddings`) is full instead of sliding the window.
+pub fn generate_cached(
+    model: &Llama,
+    prompt: &[u32],
+    cfg: &SamplingConfig,
+    rng: &mut Rng,
+    dev: &Device,
+) -> Result<Vec<u32>> {
+    let mut rows = sample_n(model, prompt, 1, cfg, rng, dev)?;
+    Ok(rows.pop().unwrap_or_default())
+}
+
+/// `n` continuations of one prompt, decoded together as a batch of `n` rows that share the
+/// prompt's cache (encoded once). Row `i` draws its tokens in order from `rng`, row by row
+/// at each step, so results depend only on the seed. Each row ends at its first stop token.
+pub fn sample_n(
+    model: &Llama,
+    prompt: &[u32],
+    n: usize,
+    cfg: &SamplingConfig,
+    rng: &mut Rng,
+    dev: &Device,
+) -> Result<Vec<Vec<u32>>> {
+    if prompt.is_empty() {
+        return Err(CoreError::Config(
+            "cannot generate from an empty prompt".into(),
+        ));
+    }
+    let mut outs = vec![Vec::new(); n];
+    if n == 0 || cfg.max_new_tokens == 0 {
+        return Ok(outs);
+    }
+    let max_ctx = model.config().max_position_embeddings;
+    let mut cache = KvCache::new(model.config().num_hidden_layers);
+    let logits = model.forward_cached(&Tensor::new(prompt, dev)?.unsqueeze(0)?, &mut cache)?;
+    let mut last = last_rows(&logits)?;
+    last = vec![last[0].clone(); n];
+    cache = cache.repeat_row(n)?;
+    let mut done = vec![false; n];
+    for step in 0..cfg.max_new_tokens {
+        let mut next = vec![0u32; n];
+        for (i, row) in last.iter().enumerate() {
+            if done[i] {
+                continue;
+            }
+            next[i] = pick_token(row, cfg, rng);
+            if cfg.stop_ids.contains(&next[i]) {
+                done[i] = true;
+            } else {
+                outs[i].push(next[i]);
+            }
+        }
+        let full = prompt.len() + step + 1 >= max_ctx;
+        if done.iter().all(|&d| d) || step + 1 == cfg.max_new_tokens || full {
+            break;
+        }
+        let x = Tensor::new(next.as_slice(), dev)?.unsqueeze(1)?;
+        last = last_rows(&model.forward_cached(&x, &mut cache)?)?;
+    }
+    Ok(outs)
+}
+
+/// The last position's logits of every row of `[b, t, v]`, as f32 vectors.
+fn last_rows(logits: &Tensor) -> Result<Vec<Vec<f32>>> {
+    let t = logits.dim(1)?;
+    Ok(logits
+        .narrow(1, t - 1, 1)?
+        .squeeze(1)?
+        .to_dtype(DType::F32)?
+        .to_vec2::<f32>()?)
 }
 
 #[cfg(test)]

@@ -1,7 +1,10 @@
 //! A Llama-style decoder (RMSNorm, RoPE, SwiGLU, grouped-query attention, optional tied
 //! embeddings) with Hugging Face parameter names, built on optlab's differentiable ops.
 
+use super::attention::{causal_mask, Attention, Heads, KvCache, Masking};
 use super::dense::Dense as Linear;
+use std::ops::Range;
+
 use candle_core::{DType, Device, Module, Tensor, D};
 use serde::{Deserialize, Serialize};
 
@@ -107,13 +110,6 @@ impl LlamaConfig {
             )))
         }
     }
-}
-
-struct Attention {
-    q: Linear,
-    k: Linear,
-    v: Linear,
-    o: Linear,
 }
 
 struct Block {
@@ -268,100 +264,131 @@ impl Llama {
 
     /// Logits `[batch, seq, vocab]` for token ids `[batch, seq]` (u32), causal attention.
     pub fn forward(&self, ids: &Tensor) -> Result<Tensor> {
+        let x = self.embed_tokens(ids)?;
+        let x = self.run_layers(&x, 0..self.cfg.num_hidden_layers)?;
+        self.logits_from_hidden(&x)
+    }
+
+    /// Input embeddings `[batch, seq, hidden]` of token ids `[batch, seq]`.
+    pub fn embed_tokens(&self, ids: &Tensor) -> Result<Tensor> {
         let (b, t) = ids.dims2()?;
+        self.check_len(t)?;
+        Ok(self.embed.index_select(&ids.flatten_all()?, 0)?.reshape((
+            b,
+            t,
+            self.cfg.hidden_size,
+        ))?)
+    }
+
+    /// Run decoder layers `layers` (causal attention, positions from 0) on hidden states
+    /// `[batch, seq, hidden]`; used to split a model into a bottom and a top part.
+    pub fn run_layers(&self, x: &Tensor, layers: Range<usize>) -> Result<Tensor> {
+        let t = x.dim(1)?;
+        self.check_len(t)?;
+        self.check_range(&layers)?;
+        // The fused path masks inside its softmax; only the primitive path needs the tensor.
+        let mask = match self.ops {
+            OpsMode::Fused => None,
+            OpsMode::Basic => Some(causal_mask(t, x.dtype(), x.device())?),
+        };
+        let mut x = x.clone();
+        for i in layers {
+            x = self.block(i, &x, Masking::Causal(mask.as_ref()), 0)?;
+        }
+        Ok(x)
+    }
+
+    /// Final norm and output head: logits `[batch, seq, vocab]` of the last layer's output.
+    pub fn logits_from_hidden(&self, x: &Tensor) -> Result<Tensor> {
+        let x = self.ops.rms_norm(x, &self.norm, self.cfg.rms_norm_eps)?;
+        Ok(Linear::new(self.head.clone(), None).forward(&x)?)
+    }
+
+    /// Hidden states after the final norm `[batch, seq, hidden]` (what the head reads; a
+    /// reward or value head reads it too).
+    pub fn final_hidden(&self, ids: &Tensor) -> Result<Tensor> {
+        let x = self.embed_tokens(ids)?;
+        let x = self.run_layers(&x, 0..self.cfg.num_hidden_layers)?;
+        Ok(self.ops.rms_norm(&x, &self.norm, self.cfg.rms_norm_eps)?)
+    }
+
+    /// Logits with the caller's additive attention mask, broadcastable to
+    /// `[batch, heads, seq, seq]` (e.g. [`super::segment_causal_mask`] for packed rows).
+    pub fn forward_with_mask(&self, ids: &Tensor, mask: &Tensor) -> Result<Tensor> {
+        let mut x = self.embed_tokens(ids)?;
+        let mask = mask.to_dtype(x.dtype())?;
+        for i in 0..self.cfg.num_hidden_layers {
+            x = self.block(i, &x, Masking::Additive(&mask), 0)?;
+        }
+        self.logits_from_hidden(&x)
+    }
+
+    /// Logits of the new tokens `ids: [batch, new]` given everything already in `cache`,
+    /// which then holds them too. Matches [`Llama::forward`] on the whole sequence.
+    pub fn forward_cached(&self, ids: &Tensor, cache: &mut KvCache) -> Result<Tensor> {
+        if cache.layers.len() != self.cfg.num_hidden_layers {
+            return Err(CoreError::Config(format!(
+                "cache has {} layers, the model {}",
+                cache.layers.len(),
+                self.cfg.num_hidden_layers
+            )));
+        }
+        let offset = cache.len();
+        let (b, t) = ids.dims2()?;
+        if !cache.is_empty() && cache.batch() != b {
+            return Err(CoreError::Config(format!(
+                "cache holds {} rows, got {b}",
+                cache.batch()
+            )));
+        }
+        self.check_len(offset + t)?;
+        let mut x = self.embed_tokens(ids)?;
+        for (i, slot) in cache.layers.iter_mut().enumerate() {
+            x = self.block(i, &x, Masking::Cached(slot), offset)?;
+        }
+        self.logits_from_hidden(&x)
+    }
+
+    fn block(&self, i: usize, x: &Tensor, masking: Masking<'_>, offset: usize) -> Result<Tensor> {
+        let blk = &self.blocks[i];
+        let t = x.dim(1)?;
+        let cos = self.cos.narrow(0, offset, t)?;
+        let sin = self.sin.narrow(0, offset, t)?;
+        let heads = Heads {
+            q: self.cfg.num_attention_heads,
+            kv: self.cfg.kv_heads(),
+            dim: self.cfg.head_dim(),
+        };
+        let eps = self.cfg.rms_norm_eps;
+        let h = self.ops.rms_norm(x, &blk.input_norm, eps)?;
+        let a = blk.attn.forward(&h, heads, self.ops, masking, &cos, &sin)?;
+        let x = (x + a)?;
+        let h = self.ops.rms_norm(&x, &blk.post_norm, eps)?;
+        let act = self
+            .ops
+            .swiglu(&blk.gate.forward(&h)?, &blk.up.forward(&h)?)?;
+        Ok((x + blk.down.forward(&act)?)?)
+    }
+
+    fn check_len(&self, t: usize) -> Result<()> {
         if t > self.cfg.max_position_embeddings {
             return Err(CoreError::Config(format!(
                 "sequence of {t} tokens exceeds the model's {} positions",
                 self.cfg.max_position_embeddings
             )));
         }
-        let mut x = self.embed.index_select(&ids.flatten_all()?, 0)?.reshape((
-            b,
-            t,
-            self.cfg.hidden_size,
-        ))?;
-        // The fused path masks inside its softmax; only the primitive path needs the tensor.
-        let mask = match self.ops {
-            OpsMode::Fused => None,
-            OpsMode::Basic => Some(causal_mask(t, x.dtype(), x.device())?),
-        };
-        let cos = self.cos.narrow(0, 0, t)?;
-        let sin = self.sin.narrow(0, 0, t)?;
-        for blk in &self.blocks {
-            let h = self
-                .ops
-                .rms_norm(&x, &blk.input_norm, self.cfg.rms_norm_eps)?;
-            x = (x + self.attention(&blk.attn, &h, mask.as_ref(), &cos, &sin)?)?;
-            let h = self
-                .ops
-                .rms_norm(&x, &blk.post_norm, self.cfg.rms_norm_eps)?;
-            let act = self
-                .ops
-                .swiglu(&blk.gate.forward(&h)?, &blk.up.forward(&h)?)?;
-            x = (x + blk.down.forward(&act)?)?;
+        Ok(())
+    }
+
+    fn check_range(&self, layers: &Range<usize>) -> Result<()> {
+        if layers.start > layers.end || layers.end > self.cfg.num_hidden_layers {
+            return Err(CoreError::Config(format!(
+                "layer range {}..{} outside the model's {} layers",
+                layers.start, layers.end, self.cfg.num_hidden_layers
+            )));
         }
-        let x = self.ops.rms_norm(&x, &self.norm, self.cfg.rms_norm_eps)?;
-        Ok(Linear::new(self.head.clone(), None).forward(&x)?)
+        Ok(())
     }
-
-    fn attention(
-        &self,
-        a: &Attention,
-        x: &Tensor,
-        mask: Option<&Tensor>,
-        cos: &Tensor,
-        sin: &Tensor,
-    ) -> Result<Tensor> {
-        let (b, t, _) = x.dims3()?;
-        let (nh, nkv, hd) = (
-            self.cfg.num_attention_heads,
-            self.cfg.kv_heads(),
-            self.cfg.head_dim(),
-        );
-        let heads = |y: Tensor, n: usize| -> Result<Tensor> {
-            Ok(y.reshape((b, t, n, hd))?.transpose(1, 2)?.contiguous()?)
-        };
-        let q = self.ops.rope(&heads(a.q.forward(x)?, nh)?, cos, sin)?;
-        let k = self.ops.rope(&heads(a.k.forward(x)?, nkv)?, cos, sin)?;
-        let v = heads(a.v.forward(x)?, nkv)?;
-        let (k, v) = (repeat_kv(&k, nh / nkv)?, repeat_kv(&v, nh / nkv)?);
-        let scale = 1.0 / (hd as f64).sqrt();
-        let scores = q.matmul(&k.t()?)?;
-        let probs = match mask {
-            None => crate::ops::causal_softmax(&scores, scale)?,
-            Some(m) => self.ops.softmax(&(scores * scale)?.broadcast_add(m)?)?,
-        };
-        let y = probs
-            .matmul(&v)?
-            .transpose(1, 2)?
-            .reshape((b, t, nh * hd))?;
-        Ok(a.o.forward(&y)?)
-    }
-}
-
-/// Repeat each key/value head `n` times so grouped-query attention lines up with the queries.
-fn repeat_kv(x: &Tensor, n: usize) -> Result<Tensor> {
-    if n == 1 {
-        return Ok(x.clone());
-    }
-    let (b, kv, t, d) = x.dims4()?;
-    Ok(x.unsqueeze(2)?
-        .broadcast_as((b, kv, n, t, d))?
-        .reshape((b, kv * n, t, d))?)
-}
-
-/// `[t, t]` additive mask: 0 on and below the diagonal, -inf above.
-fn causal_mask(t: usize, dtype: DType, dev: &Device) -> Result<Tensor> {
-    let v: Vec<f32> = (0..t * t)
-        .map(|i| {
-            if i % t > i / t {
-                f32::NEG_INFINITY
-            } else {
-                0.0
-            }
-        })
-        .collect();
-    Ok(Tensor::from_vec(v, (t, t), dev)?.to_dtype(dtype)?)
 }
 
 /// Mean next-token cross-entropy of `logits [b, t, v]` against `targets [b, t]` (u32).

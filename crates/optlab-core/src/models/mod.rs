@@ -1,5 +1,6 @@
 //! Models with Hugging Face-style parameter names: a Llama-style decoder, an MLP, a small CNN.
 
+mod attention;
 mod cnn;
 mod dense;
 mod gguf;
@@ -7,6 +8,7 @@ mod hf_dir;
 mod llama;
 mod mlp;
 
+pub use attention::{segment_causal_mask, KvCache};
 pub use cnn::SmallCnn;
 pub use dense::Dense;
 pub use gguf::{gguf_config, gguf_tokenizer_json, load_gguf, permute_qk, unpermute_qk};
@@ -14,5 +16,7 @@ pub use hf_dir::{load_model_dir, read_config, save_model_dir};
 pub use llama::{lm_loss, Llama, LlamaConfig};
 pub use mlp::Mlp;
 
+#[cfg(test)]
+mod cache_tests;
 #[cfg(test)]
 mod tests;

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use anyhow::Result;
-use optlab_core::generate::{generate, SamplingConfig};
+use optlab_core::generate::{generate_cached, SamplingConfig};
 use optlab_core::rng::Rng;
 
 use super::common::{device, model, model_from_run, ModelSource};
@@ -76,7 +76,7 @@ pub fn run(a: GenerateArgs) -> Result<()> {
         stop_ids,
     };
     let ids = tok.encode(&prompt)?;
-    let out = generate(&m, &ids, &cfg, &mut Rng::new(a.seed), &dev)?;
+    let out = generate_cached(&m, &ids, &cfg, &mut Rng::new(a.seed), &dev)?;
     let text = tok.decode(&out)?;
     if a.json {
         println!(

@@ -1,3 +1,10 @@
-//! Supervised fine-tuning with cross-entropy or GEM (issue 5).
+//! Supervised fine-tuning of causal LMs with cross-entropy or GEM (issue 5).
+//!
+//! * [`loss`]: CE (masking, label smoothing, stable log-softmax) and GEM over logits;
+//!
+//! Other post-training modules ([`crate::rlhf`], [`crate::semiopen`]) reuse these pieces.
 
 pub mod cli;
+pub mod loss;
+
+pub use loss::{sft_loss, GemWeight, LossOutput, SftLoss, IGNORE_INDEX};

@@ -15,8 +15,10 @@ use optlab_core::params::{NamedParam, ParamStore};
 use crate::error::{CurvError, Result};
 use crate::objective::Objective;
 
-/// Default finite-difference step for a unit-norm direction.
-pub const DEFAULT_EPS: f64 = 1e-6;
+/// Default finite-difference step for a unit-norm direction: on a quadratic and a ReLU MLP
+/// (f64) 1e-5 gave ~1e-10 relative error against the exact product, 1e-6 ~6e-10, and 1e-3
+/// crosses ReLU kinks.
+pub const DEFAULT_EPS: f64 = 1e-5;
 
 /// The parameters named in `names` (all of them when `names` is empty), in model order.
 pub fn select(store: &ParamStore, names: &[String]) -> Result<Vec<NamedParam>> {

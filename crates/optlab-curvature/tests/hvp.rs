@@ -149,3 +149,16 @@ fn block_restriction_gives_the_diagonal_block() {
         .collect();
     assert!(rel_err(&hv, &want) < 1e-7);
 }
+
+#[test]
+fn double_backward_refuses_without_the_environment_switch() {
+    // This test binary never sets CANDLE_GRAD_DO_NOT_DETACH (see tests/double_backward.rs).
+    let q = Quadratic::new(4, 1);
+    let err = optlab_curvature::hvp::double_backward_hvp(&q, &[], &[1.0; 4])
+        .err()
+        .unwrap();
+    assert!(
+        err.to_string().contains("CANDLE_GRAD_DO_NOT_DETACH"),
+        "{err}"
+    );
+}

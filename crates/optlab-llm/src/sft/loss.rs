@@ -190,7 +190,7 @@ pub fn sft_loss(
         }
     };
     let denom = denom.unwrap_or(k as f64);
-    if !(denom > 0.0) {
+    if denom.is_nan() || denom <= 0.0 {
         bail!("loss denominator must be positive, got {denom}");
     }
     let loss = (per_row.sum_all()? / denom)?;

@@ -5,6 +5,9 @@
 //! Other post-training modules ([`crate::rlhf`], [`crate::semiopen`]) reuse these pieces.
 
 pub mod cli;
+pub mod data;
 pub mod loss;
+pub mod pack;
+pub mod template;
 
 pub use loss::{sft_loss, GemWeight, LossOutput, SftLoss, IGNORE_INDEX};

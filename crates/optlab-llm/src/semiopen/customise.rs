@@ -1,0 +1,105 @@
+//! Customisability: a customer of the semi-open model fine-tunes only the public layers above
+//! the closed ones (the closed service returns hidden states, so nothing below it can be
+//! trained: not the closed layers, and not the embeddings that feed them), against
+//! fine-tuning the fully open model.
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use anyhow::Result;
+use candle_core::{DType, Tensor};
+use optlab_core::models::Llama;
+use serde::Serialize;
+
+use super::data::{quality, Quality};
+use super::finetune::{finetune, FinetuneConfig};
+use super::split::{check_k, layer_of};
+
+/// Parameters a customer can train when the bottom `k` layers are closed: decoder layers
+/// `k..`, the final norm and the head (unless the head is tied to the embeddings).
+pub fn public_trainable(model: &Llama, k: usize) -> HashSet<String> {
+    let tied = model.config().tie_word_embeddings;
+    model
+        .params()
+        .params()
+        .into_iter()
+        .map(|p| p.name)
+        .filter(|n| match layer_of(n) {
+            Some(i) => i >= k,
+            None => n == "model.norm.weight" || (n == "lm_head.weight" && !tied),
+        })
+        .collect()
+}
+
+/// An independent copy of a model (same configuration, same values, separate storage).
+pub fn clone_model(model: &Llama) -> Result<Llama> {
+    let dev = model.params().params()[0].var.device().clone();
+    let copy = Llama::new(model.config(), DType::F32, &dev, 0)?;
+    let tensors = model
+        .params()
+        .tensors()
+        .into_iter()
+        .map(|(n, t)| Ok((n, t.copy()?)))
+        .collect::<Result<_>>()?;
+    copy.params().assign(tensors, Path::new("<model copy>"))?;
+    Ok(copy)
+}
+
+/// Customisation result on a downstream task's held-out data.
+#[derive(Debug, Clone, Serialize)]
+pub struct CustomiseOutcome {
+    /// Closed layers.
+    pub k: usize,
+    /// The original model, not fine-tuned.
+    pub before: Quality,
+    /// Only the public layers fine-tuned.
+    pub public_only: Quality,
+    /// Every parameter fine-tuned (fully open model).
+    pub full: Quality,
+    /// Share of parameters the customer could train.
+    pub trainable_fraction: f64,
+}
+
+/// Fine-tune copies of `original` on `samples`, once with only the public layers above
+/// `k` trainable and once fully open, and score both on `heldout`.
+pub fn customise(
+    original: &Llama,
+    k: usize,
+    samples: &[u32],
+    heldout: &[(Tensor, Tensor)],
+    cfg: &FinetuneConfig,
+    work: &Path,
+) -> Result<CustomiseOutcome> {
+    check_k(k, original.config().num_hidden_layers)?;
+    let before = quality(|x| Ok(original.forward(x)?), heldout)?;
+    let semi = clone_model(original)?;
+    let names = public_trainable(&semi, k);
+    let trainable: usize = semi
+        .params()
+        .params()
+        .iter()
+        .filter(|p| names.contains(&p.name))
+        .map(|p| p.var.elem_count())
+        .sum();
+    let trainable_fraction = trainable as f64 / semi.params().num_elements() as f64;
+    finetune(
+        &semi,
+        samples,
+        Some(names),
+        cfg,
+        &work.join("public-only"),
+        false,
+    )?;
+    let public_only = quality(|x| Ok(semi.forward(x)?), heldout)?;
+    drop(semi);
+    let open = clone_model(original)?;
+    finetune(&open, samples, None, cfg, &work.join("full"), false)?;
+    let full = quality(|x| Ok(open.forward(x)?), heldout)?;
+    Ok(CustomiseOutcome {
+        k,
+        before,
+        public_only,
+        full,
+        trainable_fraction,
+    })
+}

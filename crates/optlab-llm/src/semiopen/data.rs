@@ -1,0 +1,187 @@
+//! Task data and held-out evaluation for the semi-open experiments: samples drawn from the
+//! embedded generated corpus (the "general" task the owner pre-trained on), a downstream task
+//! the owner never trained on (for customisation), and loading an owner's model.
+
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+use candle_core::{DType, Device, Tensor, D};
+use optlab_core::data::generated_corpus;
+use optlab_core::models::{lm_loss, load_gguf, load_model_dir, read_config, Llama};
+use optlab_core::rng::Rng;
+use optlab_core::tokenizer::{ByteTokenizer, Tokenizer};
+use serde::Serialize;
+
+/// `n` lines (samples) of the embedded generated corpus for `seed`.
+pub fn task_lines(seed: u64, n: usize) -> Vec<String> {
+    let mut bytes = 48 * n + 64;
+    loop {
+        let text = generated_corpus(seed, bytes);
+        let lines: Vec<String> = text.lines().take(n).map(|l| format!("{l}\n")).collect();
+        if lines.len() == n {
+            return lines;
+        }
+        bytes *= 2;
+    }
+}
+
+/// `n` samples of a downstream task absent from the generated corpus: multiplication facts
+/// and size comparisons, e.g. `7 times 8 is 56.` and `12 is more than 5.`.
+pub fn downstream_lines(seed: u64, n: usize) -> Vec<String> {
+    let mut rng = Rng::new(seed ^ 0x5ca7_a000);
+    (0..n)
+        .map(|_| {
+            let (a, b) = (rng.below(13), rng.below(13));
+            if rng.below(3) == 0 && a != b {
+                let rel = if a > b { "more" } else { "less" };
+                format!("{a} is {rel} than {b}.\n")
+            } else {
+                format!("{a} times {b} is {}.\n", a * b)
+            }
+        })
+        .collect()
+}
+
+/// Token stream of concatenated samples.
+pub fn encode_lines(lines: &[String], tok: &dyn Tokenizer) -> Result<Vec<u32>> {
+    Ok(tok.encode(&lines.concat())?)
+}
+
+/// Consecutive `[batch, seq]` input/target blocks of `tokens` (at most `max_batches`).
+pub fn blocks(
+    tokens: &[u32],
+    batch: usize,
+    seq: usize,
+    max_batches: usize,
+    dev: &Device,
+) -> Result<Vec<(Tensor, Tensor)>> {
+    let n_blocks = tokens.len().saturating_sub(1) / seq.max(1);
+    if seq == 0 || batch == 0 || n_blocks == 0 {
+        bail!(
+            "{} evaluation tokens do not fill one block of {} (batch {batch})",
+            tokens.len(),
+            seq + 1
+        );
+    }
+    let starts: Vec<usize> = (0..n_blocks).map(|i| i * seq).collect();
+    starts
+        .chunks(batch)
+        .take(max_batches.max(1))
+        .map(|c| {
+            let (mut x, mut y) = (Vec::new(), Vec::new());
+            for &s in c {
+                x.extend_from_slice(&tokens[s..s + seq]);
+                y.extend_from_slice(&tokens[s + 1..s + seq + 1]);
+            }
+            Ok((
+                Tensor::from_vec(x, (c.len(), seq), dev)?,
+                Tensor::from_vec(y, (c.len(), seq), dev)?,
+            ))
+        })
+        .collect()
+}
+
+/// Held-out quality of a model: mean next-token cross-entropy and top-1 accuracy.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Quality {
+    /// Mean cross-entropy, nats per token.
+    pub loss: f64,
+    /// Fraction of tokens whose most likely prediction is the true next token.
+    pub accuracy: f64,
+}
+
+/// Evaluate any logits function on `batches` (forward passes only).
+pub fn quality(
+    logits_of: impl Fn(&Tensor) -> Result<Tensor>,
+    batches: &[(Tensor, Tensor)],
+) -> Result<Quality> {
+    let (mut loss, mut correct, mut count) = (0f64, 0f64, 0f64);
+    for (x, y) in batches {
+        let logits = logits_of(x)?;
+        let tokens = y.elem_count() as f64;
+        loss += tokens
+            * lm_loss(&logits, y)?
+                .to_dtype(DType::F64)?
+                .to_scalar::<f64>()?;
+        let hit = logits.argmax(D::Minus1)?.eq(y)?.to_dtype(DType::F64)?;
+        correct += hit.sum_all()?.to_scalar::<f64>()?;
+        count += tokens;
+    }
+    let q = Quality {
+        loss: loss / count.max(1.0),
+        accuracy: correct / count.max(1.0),
+    };
+    if !q.loss.is_finite() {
+        bail!("held-out loss is not finite ({})", q.loss);
+    }
+    Ok(q)
+}
+
+/// An owner's model: a Hugging Face folder (`tokenizer.json` optional: without it the byte
+/// tokenizer is assumed, as `optlab train` writes) or a GGUF file.
+pub struct OwnerModel {
+    /// The model.
+    pub model: Llama,
+    /// Its tokenizer.
+    pub tokenizer: Box<dyn Tokenizer>,
+    /// The `tokenizer.json` text, to ship with a split.
+    pub tokenizer_json: Option<String>,
+}
+
+/// Load an owner's model from `model_dir` or `gguf` (exactly one must be given).
+pub fn load_owner(
+    model_dir: Option<&Path>,
+    gguf: Option<&Path>,
+    dev: &Device,
+) -> Result<OwnerModel> {
+    match (model_dir, gguf) {
+        (Some(dir), None) => {
+            let tj = dir.join("tokenizer.json");
+            if tj.exists() {
+                let (model, tok) = load_model_dir(dir, dev)
+                    .with_context(|| format!("loading model folder {}", dir.display()))?;
+                let text = std::fs::read_to_string(&tj)?;
+                return Ok(OwnerModel {
+                    model,
+                    tokenizer: Box::new(tok),
+                    tokenizer_json: Some(text),
+                });
+            }
+            let cfg = read_config(dir)
+                .with_context(|| format!("loading model folder {}", dir.display()))?;
+            let model = Llama::new(&cfg, DType::F32, dev, 0)?;
+            model
+                .params()
+                .load_safetensors(&dir.join("model.safetensors"))
+                .with_context(|| format!("loading model folder {}", dir.display()))?;
+            Ok(OwnerModel {
+                model,
+                tokenizer: Box::new(ByteTokenizer),
+                tokenizer_json: None,
+            })
+        }
+        (None, Some(path)) => {
+            let (model, tok) =
+                load_gguf(path, dev).with_context(|| format!("loading GGUF {}", path.display()))?;
+            Ok(OwnerModel {
+                model,
+                tokenizer: Box::new(tok),
+                tokenizer_json: None,
+            })
+        }
+        _ => bail!("give exactly one of --model-dir or --gguf"),
+    }
+}
+
+/// Save a byte-level model folder (`config.json` + `model.safetensors`, no tokenizer.json).
+pub fn save_byte_model(model: &Llama, dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    std::fs::write(
+        dir.join("config.json"),
+        serde_json::to_string_pretty(model.config())?,
+    )?;
+    model
+        .params()
+        .save_safetensors(&dir.join("model.safetensors"))?;
+    Ok(())
+}

@@ -1,0 +1,168 @@
+//! The policy side: loading and saving policy folders with their tokenizer identity, a frozen
+//! copy for the KL reference, logits and final hidden states from one trunk pass (so a value
+//! head costs no second forward), and the supervised warm start on the verifiable task.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use candle_core::{DType, Device, Tensor};
+use optlab_core::data::TokenDataset;
+use optlab_core::models::{read_config, Llama, LlamaConfig};
+use optlab_core::tokenizer::{ByteTokenizer, HfTokenizer, Tokenizer};
+use optlab_core::train::{train_lm, AdamW, AdamWConfig, CosineSchedule, TrainConfig};
+
+use super::reward::TokenizerId;
+use super::task::ArithTask;
+
+/// A policy model with its tokenizer.
+pub struct Policy {
+    /// The decoder being trained.
+    pub model: Llama,
+    /// Text <-> ids.
+    pub tok: Box<dyn Tokenizer>,
+    /// Identity of `tok`, checked against reward models.
+    pub tok_id: TokenizerId,
+}
+
+/// Load a model folder (`config.json`, `model.safetensors`, and `tokenizer.json` unless it
+/// uses the byte tokenizer), as `optlab train` writes under `RUN/model/`.
+pub fn load_policy_dir(dir: &Path, dev: &Device) -> Result<Policy> {
+    let cfg = read_config(dir).with_context(|| format!("policy folder {}", dir.display()))?;
+    let model = Llama::new(&cfg, DType::F32, dev, 0)?;
+    model
+        .params()
+        .load_safetensors(&dir.join("model.safetensors"))?;
+    let tj = dir.join("tokenizer.json");
+    let (tok, tok_id): (Box<dyn Tokenizer>, TokenizerId) = if tj.exists() {
+        let bytes = std::fs::read(&tj).with_context(|| format!("reading {}", tj.display()))?;
+        let t = HfTokenizer::from_file(&tj)?;
+        let id = TokenizerId::hf(&bytes, cfg.vocab_size);
+        (Box::new(t), id)
+    } else {
+        (Box::new(ByteTokenizer), TokenizerId::byte())
+    };
+    Ok(Policy { model, tok, tok_id })
+}
+
+/// Save a byte-tokenizer policy as a model folder [`load_policy_dir`] reads back.
+pub fn save_byte_policy(model: &Llama, dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    std::fs::write(
+        dir.join("config.json"),
+        serde_json::to_string_pretty(model.config())?,
+    )?;
+    model
+        .params()
+        .save_safetensors(&dir.join("model.safetensors"))?;
+    Ok(())
+}
+
+/// A separate model with the same configuration and (copied) weights: the frozen reference.
+pub fn frozen_copy(model: &Llama, dev: &Device) -> Result<Llama> {
+    let m = Llama::new(model.config(), DType::F32, dev, 0)?;
+    m.params()
+        .assign(model.params().tensors(), Path::new("<policy>"))?;
+    Ok(m)
+}
+
+/// Logits `[b, t, v]` and final hidden states `[b, t, h]` of one trunk pass.
+pub fn logits_and_hidden(model: &Llama, ids: &Tensor) -> Result<(Tensor, Tensor)> {
+    let h = model.final_hidden(ids)?;
+    let name = if model.config().tie_word_embeddings {
+        "model.embed_tokens.weight"
+    } else {
+        "lm_head.weight"
+    };
+    let w = model
+        .params()
+        .get(name)
+        .with_context(|| format!("the policy has no `{name}`"))?;
+    let logits = h.broadcast_matmul(&w.var.as_tensor().t()?)?;
+    Ok((logits, h))
+}
+
+/// Settings of the supervised warm start on solved arithmetic lines.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct WarmStart {
+    /// Model preset (`tiny`, `mini`, `small`).
+    pub size: String,
+    /// Optimizer steps.
+    pub steps: usize,
+    /// Sequences per step.
+    pub batch: usize,
+    /// Tokens per sequence.
+    pub seq_len: usize,
+    /// Peak learning rate.
+    pub lr: f64,
+    /// Seed of the weights and batches.
+    pub seed: u64,
+}
+
+/// Train a fresh byte-level model on `task`'s corpus; returns it and its last training loss.
+pub fn warm_start(
+    task: &ArithTask,
+    ws: &WarmStart,
+    out: &Path,
+    dev: &Device,
+) -> Result<(Llama, f64)> {
+    let cfg = LlamaConfig::preset(&ws.size, 256)?;
+    let model = Llama::new(&cfg, DType::F32, dev, ws.seed)?;
+    let text = task.corpus(ws.seed, 200_000);
+    let data = TokenDataset::from_text(&text, &ByteTokenizer, 0.05)?;
+    let mut opt = AdamW::new(model.params(), AdamWConfig::default());
+    let tc = TrainConfig {
+        steps: ws.steps,
+        batch: ws.batch,
+        accum: 1,
+        seq_len: ws.seq_len,
+        schedule: CosineSchedule {
+            peak: ws.lr,
+            warmup: (ws.steps / 10).max(1),
+            total: ws.steps,
+            min_ratio: 0.1,
+        },
+        clip: 1.0,
+        val_every: 0,
+        val_batches: 4,
+        ckpt_every: 0,
+        seed: ws.seed,
+        out: out.to_path_buf(),
+        resume: false,
+        stop_after: None,
+        progress: false,
+    };
+    let s = train_lm(&model, &data, &mut opt, &tc)?;
+    let last = s.losses.last().map_or(f64::NAN, |l| l.1);
+    Ok((model, last))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_trunk_pass_gives_the_forward_logits_and_the_copy_is_frozen() {
+        let dev = Device::Cpu;
+        let cfg = LlamaConfig::preset("tiny", 256).unwrap();
+        let m = Llama::new(&cfg, DType::F32, &dev, 3).unwrap();
+        let ids = Tensor::new(&[[5u32, 9, 200, 1]], &dev).unwrap();
+        let (l, h) = logits_and_hidden(&m, &ids).unwrap();
+        let want = m.forward(&ids).unwrap();
+        let d = (l - &want).unwrap().abs().unwrap().max_all().unwrap();
+        assert!(d.to_scalar::<f32>().unwrap() < 1e-4);
+        assert_eq!(h.dims(), &[1, 4, cfg.hidden_size]);
+        let r = frozen_copy(&m, &dev).unwrap();
+        let p = m.params().params()[0].var.clone();
+        p.set(&(p.as_tensor() + 1.0).unwrap()).unwrap();
+        let d = (r.forward(&ids).unwrap() - want)
+            .unwrap()
+            .abs()
+            .unwrap()
+            .max_all()
+            .unwrap();
+        assert!(
+            d.to_scalar::<f32>().unwrap() < 1e-6,
+            "reference moved with the policy"
+        );
+    }
+}

@@ -1,0 +1,237 @@
+//! Learned reward models: a Llama decoder whose final hidden state at the last token feeds a
+//! scalar head (`score.weight`, as Hugging Face's sequence classifier names it), trained with
+//! the Bradley-Terry loss. A model folder carries a manifest naming its tokenizer, and loading
+//! it for a policy with another tokenizer is refused.
+
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+use candle_core::{DType, Device, Tensor, Var, D};
+use optlab_core::models::{Llama, LlamaConfig};
+use optlab_core::params::{Init, ParamBuilder, ParamRole, ParamStore};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// Which tokenizer a model reads: its kind, vocabulary size and a content hash (sha256 of
+/// `tokenizer.json`, or of a fixed tag for the built-in byte tokenizer).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenizerId {
+    /// `byte` or `hf`.
+    pub kind: String,
+    /// Number of token ids.
+    pub vocab_size: usize,
+    /// Hex sha256 identifying the exact vocabulary.
+    pub hash: String,
+}
+
+impl TokenizerId {
+    /// The built-in byte tokenizer (256 ids).
+    pub fn byte() -> Self {
+        Self {
+            kind: "byte".into(),
+            vocab_size: 256,
+            hash: hex(&Sha256::digest(b"optlab byte tokenizer, 256 ids")),
+        }
+    }
+
+    /// A Hugging Face `tokenizer.json` with `vocab_size` ids.
+    pub fn hf(tokenizer_json: &[u8], vocab_size: usize) -> Self {
+        Self {
+            kind: "hf".into(),
+            vocab_size,
+            hash: hex(&Sha256::digest(tokenizer_json)),
+        }
+    }
+
+    /// Fail with a one-line cause unless `other` is the same tokenizer.
+    pub fn ensure_same(&self, other: &TokenizerId, what: &str) -> Result<()> {
+        if self.vocab_size != other.vocab_size {
+            bail!(
+                "{what}: tokenizer mismatch: vocabulary of {} ids vs the policy's {}",
+                self.vocab_size,
+                other.vocab_size
+            );
+        }
+        if self.kind != other.kind || self.hash != other.hash {
+            bail!(
+                "{what}: tokenizer mismatch: {} tokenizer {} vs the policy's {} tokenizer {}",
+                self.kind,
+                &self.hash[..12.min(self.hash.len())],
+                other.kind,
+                &other.hash[..12.min(other.hash.len())]
+            );
+        }
+        Ok(())
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A scalar head `[1, hidden]` reading hidden states: reward-model score or value head.
+pub struct ScalarHead {
+    w: Var,
+}
+
+impl ScalarHead {
+    /// Register `{name}.weight` (zero-initialised, so a new head predicts 0) in `store`.
+    pub fn new(store: &ParamStore, name: &str, hidden: usize, dev: &Device) -> Result<Self> {
+        let b = ParamBuilder::new(store, DType::F32, dev, 0).pp(name);
+        let w = b.param("weight", &[1, hidden], Init::Const(0.0), ParamRole::Linear)?;
+        Ok(Self { w })
+    }
+
+    /// Scores `[b, t]` of hidden states `[b, t, hidden]`.
+    pub fn forward(&self, hidden: &Tensor) -> Result<Tensor> {
+        let w = self.w.as_tensor().t()?;
+        Ok(hidden.broadcast_matmul(&w)?.squeeze(D::Minus1)?)
+    }
+}
+
+/// Reward model: decoder plus scalar head, scoring a sequence at its last token.
+pub struct RewardModel {
+    /// The decoder (its store also holds `score.weight`).
+    pub model: Llama,
+    /// The score head.
+    pub head: ScalarHead,
+    /// The tokenizer it was trained with.
+    pub tokenizer: TokenizerId,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Manifest {
+    kind: String,
+    tokenizer: TokenizerId,
+}
+
+const MANIFEST_KIND: &str = "optlab-reward-model";
+
+impl RewardModel {
+    /// A fresh model; with `init`, the decoder starts from those weights (e.g. the SFT policy).
+    pub fn new(
+        cfg: &LlamaConfig,
+        tokenizer: TokenizerId,
+        init: Option<&Llama>,
+        dev: &Device,
+        seed: u64,
+    ) -> Result<Self> {
+        if cfg.vocab_size != tokenizer.vocab_size {
+            bail!(
+                "model vocabulary {} does not match the tokenizer's {}",
+                cfg.vocab_size,
+                tokenizer.vocab_size
+            );
+        }
+        let model = Llama::new(cfg, DType::F32, dev, seed)?;
+        if let Some(src) = init {
+            model
+                .params()
+                .assign(src.params().tensors(), Path::new("<policy>"))?;
+        }
+        let head = ScalarHead::new(model.params(), "score", cfg.hidden_size, dev)?;
+        Ok(Self {
+            model,
+            head,
+            tokenizer,
+        })
+    }
+
+    /// Scores `[b]` of right-padded rows `ids [b, t]` whose last real token sits at `last[i]`.
+    pub fn score(&self, ids: &Tensor, last: &[usize]) -> Result<Tensor> {
+        let s = self.head.forward(&self.model.final_hidden(ids)?)?;
+        let idx = Tensor::new(
+            last.iter().map(|&l| l as u32).collect::<Vec<_>>(),
+            ids.device(),
+        )?;
+        Ok(s.gather(&idx.unsqueeze(1)?, 1)?.squeeze(1)?)
+    }
+
+    /// Scores of token rows of any lengths (padded here), as f64.
+    pub fn score_rows(&self, rows: &[Vec<u32>], dev: &Device) -> Result<Vec<f64>> {
+        let (ids, last) = pad_rows(rows, dev)?;
+        let s = self.score(&ids, &last)?.to_dtype(DType::F64)?;
+        Ok(s.to_vec1::<f64>()?)
+    }
+
+    /// Write `config.json`, `model.safetensors` (decoder + `score.weight`) and `manifest.json`.
+    pub fn save(&self, dir: &Path) -> Result<()> {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        let cfg = serde_json::to_string_pretty(self.model.config())?;
+        std::fs::write(dir.join("config.json"), cfg)?;
+        self.model
+            .params()
+            .save_safetensors(&dir.join("model.safetensors"))?;
+        let m = Manifest {
+            kind: MANIFEST_KIND.into(),
+            tokenizer: self.tokenizer.clone(),
+        };
+        std::fs::write(dir.join("manifest.json"), serde_json::to_string_pretty(&m)?)?;
+        Ok(())
+    }
+
+    /// Load a folder written by [`RewardModel::save`] for a policy using `policy_tokenizer`;
+    /// a different tokenizer is refused before any weight is read.
+    pub fn load(dir: &Path, policy_tokenizer: &TokenizerId, dev: &Device) -> Result<Self> {
+        let mpath = dir.join("manifest.json");
+        let text = std::fs::read_to_string(&mpath)
+            .with_context(|| format!("reward model {}: reading manifest", dir.display()))?;
+        let m: Manifest = serde_json::from_str(&text)
+            .with_context(|| format!("reward model manifest {} is malformed", mpath.display()))?;
+        if m.kind != MANIFEST_KIND {
+            bail!(
+                "{} is not a reward model (kind `{}`)",
+                mpath.display(),
+                m.kind
+            );
+        }
+        m.tokenizer
+            .ensure_same(policy_tokenizer, &format!("reward model {}", dir.display()))?;
+        let cpath = dir.join("config.json");
+        let cfg: LlamaConfig = serde_json::from_str(
+            &std::fs::read_to_string(&cpath)
+                .with_context(|| format!("reading {}", cpath.display()))?,
+        )
+        .with_context(|| format!("{} is malformed", cpath.display()))?;
+        let rm = Self::new(&cfg, m.tokenizer, None, dev, 0)?;
+        rm.model
+            .params()
+            .load_safetensors(&dir.join("model.safetensors"))?;
+        Ok(rm)
+    }
+}
+
+/// Right-pad rows with id 0 into `[b, max_len]`; also returns each row's last index.
+pub fn pad_rows(rows: &[Vec<u32>], dev: &Device) -> Result<(Tensor, Vec<usize>)> {
+    let t = rows.iter().map(Vec::len).max().unwrap_or(0);
+    if t == 0 {
+        bail!("cannot score empty sequences");
+    }
+    let mut flat = Vec::with_capacity(rows.len() * t);
+    for r in rows {
+        if r.is_empty() {
+            bail!("cannot score an empty sequence");
+        }
+        flat.extend_from_slice(r);
+        flat.extend(std::iter::repeat_n(0u32, t - r.len()));
+    }
+    let last = rows.iter().map(|r| r.len() - 1).collect();
+    Ok((Tensor::from_vec(flat, (rows.len(), t), dev)?, last))
+}
+
+/// Bradley-Terry loss `mean(-log sigmoid(r_chosen - r_rejected))` (computed stably as
+/// `softplus(-(d))`) and the fraction of pairs ranked correctly.
+pub fn bradley_terry(chosen: &Tensor, rejected: &Tensor) -> Result<(Tensor, f64)> {
+    let d = (chosen - rejected)?;
+    // softplus(-d) = max(-d, 0) + log(1 + exp(-|d|))
+    let neg = d.neg()?;
+    let sp = (neg.relu()? + (d.abs()?.neg()?.exp()? + 1.0)?.log()?)?;
+    let acc = d
+        .to_dtype(DType::F64)?
+        .to_vec1::<f64>()?
+        .iter()
+        .filter(|x| **x > 0.0)
+        .count() as f64
+        / d.dim(0)?.max(1) as f64;
+    Ok((sp.mean_all()?, acc))
+}

@@ -6,8 +6,13 @@
 
 pub mod cli;
 pub mod data;
+pub mod gen;
 pub mod loss;
+pub mod metrics;
 pub mod pack;
 pub mod template;
+pub mod trainer;
 
 pub use loss::{sft_loss, GemWeight, LossOutput, SftLoss, IGNORE_INDEX};
+pub use template::{encode_chat, encode_prompt, ChatBytes, Encoded, Message, SftExample};
+pub use trainer::{perplexity, train_sft, Perplexity, SftConfig, SftSummary};

@@ -5,14 +5,22 @@
 //! * [`hvp`]: `H v` on one block or the whole model, by f64 central differences of gradients
 //!   (default) or exact double backward (test reference);
 //! * [`lanczos`] and [`slq`]: extreme eigenvalues and spectral densities from products;
+//! * [`blocks`]: per-block spectra, pairwise JS divergences, the heterogeneity score;
+//! * [`bench`]: the cost of one HVP in gradient evaluations;
 //! * [`objective`] and [`data`]: the models and data the experiments measure.
 
+pub mod bench;
+pub mod blocks;
 pub mod cli;
 pub mod data;
 pub mod error;
+pub mod gap;
 pub mod hvp;
 pub mod lanczos;
 pub mod objective;
 pub mod slq;
+pub mod smooth;
+pub mod smooth_report;
+pub mod svg;
 
 pub use error::{CurvError, Result};

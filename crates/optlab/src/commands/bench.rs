@@ -10,14 +10,14 @@ use optlab_core::models::{lm_loss, Llama, LlamaConfig};
 use optlab_core::ops::OpsMode;
 use optlab_core::rng::Rng;
 use optlab_core::tokenizer::ByteTokenizer;
-use optlab_core::train::{named_grads, AdamW, AdamWConfig, TrainOptimizer};
+use optlab_core::train::{named_grads, TrainOptimizer};
 
 use super::common::device;
 
 /// Benchmarks.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Example:\n  optlab bench train --json\n  optlab bench lp --dir ../shared/data/netlib"
+    after_help = "Example:\n  optlab bench train --json\n  optlab bench lp --dir ../shared/data/netlib\n  optlab bench hvp --model transformer"
 )]
 pub struct BenchArgs {
     #[command(subcommand)]
@@ -47,6 +47,24 @@ enum BenchWhat {
         #[arg(long, default_value_t = 10)]
         steps: usize,
         /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Cost of one finite-difference Hessian-vector product in gradient evaluations (f64).
+    Hvp {
+        /// Model: mlp, cnn or transformer (the tiny Llama).
+        #[arg(long, value_enum, default_value = "transformer")]
+        model: optlab_curvature::objective::ModelKind,
+        /// Batch size (sequences of 32 tokens for the transformer).
+        #[arg(long, default_value_t = 8)]
+        batch: usize,
+        /// Timed repetitions (medians are reported).
+        #[arg(long, default_value_t = 5)]
+        reps: usize,
+        /// Seed of weights, data and direction.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// JSON output (the output is always JSON; kept for symmetry).
         #[arg(long)]
         json: bool,
     },
@@ -83,7 +101,12 @@ fn time_steps(
     let cfg = LlamaConfig::preset(size, 256)?;
     let m = Llama::new(&cfg, DType::F32, &dev, 0)?.with_ops(ops);
     let data = TokenDataset::from_text(&generated_corpus(0, 200_000), &ByteTokenizer, 0.1)?;
-    let mut opt = AdamW::new(m.params(), AdamWConfig::default());
+    // The AdamW `optlab train` uses (fused in-place kernel), with its weight decay.
+    let ocfg = optlab_optim::OptimConfig {
+        weight_decay: 0.1,
+        ..Default::default()
+    };
+    let mut opt = optlab_optim::by_name("adamw", m.params(), &ocfg)?;
     let mut rng = Rng::new(0);
     let mut step = |rng: &mut Rng| -> Result<()> {
         let (x, y) = data.train_batch(rng, batch, seq, &dev)?;
@@ -152,5 +175,12 @@ pub fn run(a: BenchArgs) -> Result<()> {
             json,
         } => optlab_optim::bench::bench(&models, steps.max(1), json).map(|_| ()),
         BenchWhat::Lp { dir, tol, json } => optlab_lp::cli::bench(&dir, tol, json),
+        BenchWhat::Hvp {
+            model,
+            batch,
+            reps,
+            seed,
+            json: _,
+        } => optlab_curvature::cli::bench(model, batch, reps, seed),
     }
 }

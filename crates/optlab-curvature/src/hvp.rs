@@ -122,13 +122,9 @@ impl<'a> Hvp<'a> {
         gradient(self.obj, &self.params)
     }
 
-    fn shift(&self, origin: &[Tensor], v: &[f64], h: f64) -> Result<()> {
-        let mut off = 0;
-        for ((p, o), &n) in self.params.iter().zip(origin).zip(&self.sizes) {
-            let d =
-                Tensor::from_slice(&v[off..off + n], o.shape(), o.device())?.to_dtype(o.dtype())?;
-            p.var.set(&(o + (d * h)?)?)?;
-            off += n;
+    fn shift(&self, origin: &[Tensor], dirs: &[Tensor], h: f64) -> Result<()> {
+        for ((p, o), d) in self.params.iter().zip(origin).zip(dirs) {
+            p.var.set(&(o + d.affine(h, 0.0)?)?)?;
         }
         Ok(())
     }
@@ -156,10 +152,18 @@ impl<'a> Hvp<'a> {
             .iter()
             .map(|p| p.var.as_tensor().copy())
             .collect::<candle_core::Result<_>>()?;
+        let mut dirs = Vec::with_capacity(origin.len());
+        let mut off = 0;
+        for (o, &n) in origin.iter().zip(&self.sizes) {
+            dirs.push(
+                Tensor::from_slice(&v[off..off + n], o.shape(), o.device())?.to_dtype(o.dtype())?,
+            );
+            off += n;
+        }
         let run = || -> Result<Vec<f64>> {
-            self.shift(&origin, v, h)?;
+            self.shift(&origin, &dirs, h)?;
             let gp = self.gradient()?;
-            self.shift(&origin, v, -h)?;
+            self.shift(&origin, &dirs, -h)?;
             let gm = self.gradient()?;
             Ok(gp
                 .iter()

@@ -43,6 +43,8 @@ enum Command {
     Curvature(optlab_curvature::cli::CurvatureArgs),
     /// Supervised fine-tuning with cross-entropy or GEM.
     Sft(optlab_llm::sft::cli::SftArgs),
+    /// Held-out perplexity, diversity and pass@n of a fine-tuned model.
+    SftEval(optlab_llm::sft::cli::SftEvalArgs),
     /// Reinforcement learning from rewards: ReMax, PPO, RLOO, GRPO.
     Rlhf(optlab_llm::rlhf::cli::RlhfArgs),
     /// Semi-open models: SCARA closed-layer selection and recovery attacks.
@@ -66,6 +68,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Portfolio(a) => optlab_portfolio::cli::run(a),
         Command::Curvature(a) => optlab_curvature::cli::run(a),
         Command::Sft(a) => optlab_llm::sft::cli::run(a),
+        Command::SftEval(a) => optlab_llm::sft::cli::run_eval(a),
         Command::Rlhf(a) => optlab_llm::rlhf::cli::run(a),
         Command::Semiopen(a) => optlab_llm::semiopen::cli::run(a),
     }

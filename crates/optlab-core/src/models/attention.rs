@@ -5,7 +5,7 @@ use super::dense::Dense as Linear;
 use candle_core::{DType, Device, Module, Tensor};
 
 use crate::error::{CoreError, Result};
-use crate::ops::OpsMode;
+use crate::ops::{causal_attention, rope_heads_inner, OpsMode};
 
 /// The four projections of one attention layer.
 pub(super) struct Attention {
@@ -46,6 +46,18 @@ impl Attention {
     ) -> Result<Tensor> {
         let (b, t, _) = x.dims3()?;
         let hd = heads.dim;
+        let scale = 1.0 / (hd as f64).sqrt();
+        if let (OpsMode::Fused, Masking::Causal(None)) = (ops, &masking) {
+            let q = self.q.forward(x)?.reshape((b, t, heads.q, hd))?;
+            let k = self.k.forward(x)?.reshape((b, t, heads.kv, hd))?;
+            let v = self.v.forward(x)?.reshape((b, t, heads.kv, hd))?;
+            let (q, k) = (
+                rope_heads_inner(&q, cos, sin)?,
+                rope_heads_inner(&k, cos, sin)?,
+            );
+            let y = causal_attention(&q, &k, &v, scale)?.reshape((b, t, heads.q * hd))?;
+            return Ok(self.o.forward(&y)?);
+        }
         let split = |y: Tensor, n: usize| -> Result<Tensor> {
             Ok(y.reshape((b, t, n, hd))?.transpose(1, 2)?.contiguous()?)
         };
@@ -60,7 +72,6 @@ impl Attention {
         }
         let group = heads.q / heads.kv;
         let (kr, vr) = (repeat_kv(&k, group)?, repeat_kv(&v, group)?);
-        let scale = 1.0 / (hd as f64).sqrt();
         let scores = q.matmul(&kr.t()?)?;
         let probs = match masking {
             Masking::Causal(None) => crate::ops::causal_softmax(&scores, scale)?,

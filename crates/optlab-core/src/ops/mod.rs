@@ -4,6 +4,7 @@
 //! silently), and its primitive compositions are slow on CPU. These custom ops fix both. Each
 //! has a primitive twin in [`basic`] used as test reference and benchmark baseline.
 
+mod attention;
 pub mod basic;
 pub mod kernel;
 mod layer_norm;
@@ -12,9 +13,10 @@ mod rope;
 mod softmax;
 mod swiglu;
 
+pub use attention::causal_attention;
 pub use layer_norm::layer_norm;
 pub use rms_norm::rms_norm;
-pub use rope::{rope, rope_tables};
+pub use rope::{rope, rope_heads_inner, rope_tables};
 pub use softmax::{causal_softmax, softmax_last_dim};
 pub use swiglu::swiglu;
 

@@ -10,6 +10,8 @@ use super::kernel::{contiguous, for_each_row, KFloat};
 
 struct Rope {
     negate_sin: bool,
+    /// Layout `[.., seq, heads, hd]` (several head vectors per position) instead of `[.., seq, hd]`.
+    heads_inner: bool,
 }
 
 fn rope_fwd<T: KFloat>(op: &Rope, s: [(&CpuStorage, &Layout); 3]) -> Result<(CpuStorage, Shape)> {
@@ -21,14 +23,18 @@ fn rope_fwd<T: KFloat>(op: &Rope, s: [(&CpuStorage, &Layout); 3]) -> Result<(Cpu
         candle_core::bail!("rope: expected [.., seq, head_dim], got {dims:?}");
     }
     let d = dims[dims.len() - 1];
-    let t = dims[dims.len() - 2];
+    let (t, heads) = match (op.heads_inner, dims.len()) {
+        (false, n) => (dims[n - 2], 1),
+        (true, n) if n >= 3 => (dims[n - 3], dims[n - 2]),
+        _ => candle_core::bail!("rope: expected [.., seq, heads, head_dim], got {dims:?}"),
+    };
     let h = d / 2;
     if !d.is_multiple_of(2) || cos.len() != t * h || sin.len() != t * h {
         candle_core::bail!("rope: tables must be [{t}, {h}] for input {dims:?}");
     }
     let mut out = vec![T::zero(); x.len()];
     for_each_row(&mut out, d, |r, o| {
-        let pos = r % t;
+        let pos = (r / heads) % t;
         let (xr, cr, sr) = (
             &x[r * d..(r + 1) * d],
             &cos[pos * h..(pos + 1) * h],
@@ -60,6 +66,7 @@ impl CustomOp3 for Rope {
     ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
         let op = Rope {
             negate_sin: !self.negate_sin,
+            heads_inner: self.heads_inner,
         };
         let dx = grad.contiguous()?.apply_op3_no_bwd(cos, sin, &op)?;
         Ok((Some(dx), None, None))
@@ -71,7 +78,23 @@ pub fn rope(x: &Tensor, cos: &Tensor, sin: &Tensor) -> Result<Tensor> {
     x.contiguous()?.apply_op3(
         &cos.contiguous()?,
         &sin.contiguous()?,
-        Rope { negate_sin: false },
+        Rope {
+            negate_sin: false,
+            heads_inner: false,
+        },
+    )
+}
+
+/// [`rope`] for the projection layout `x: [batch, seq, heads, head_dim]` (no transpose needed
+/// before [`super::causal_attention`]).
+pub fn rope_heads_inner(x: &Tensor, cos: &Tensor, sin: &Tensor) -> Result<Tensor> {
+    x.contiguous()?.apply_op3(
+        &cos.contiguous()?,
+        &sin.contiguous()?,
+        Rope {
+            negate_sin: false,
+            heads_inner: true,
+        },
     )
 }
 

@@ -160,3 +160,66 @@ fn causal_softmax_matches_scale_mask_softmax_and_finite_differences() {
     let diff = max_abs_diff(&causal_softmax(&x, scale).unwrap(), &reference);
     assert!(diff < 1e-12, "forward differs by {diff}");
 }
+
+/// Reference: heads transposed, key/value heads repeated, scores masked, softmax, then back.
+fn attention_reference(q: &Tensor, k: &Tensor, v: &Tensor, scale: f64) -> Tensor {
+    let (_, t, nh, _) = q.dims4().unwrap();
+    let nkv = k.dim(2).unwrap();
+    let heads = |x: &Tensor, n: usize| {
+        let x = x.transpose(1, 2).unwrap().contiguous().unwrap();
+        let parts: Vec<Tensor> = (0..x.dim(1).unwrap())
+            .flat_map(|i| std::iter::repeat_n(x.narrow(1, i, 1).unwrap(), n))
+            .collect();
+        Tensor::cat(&parts, 1).unwrap()
+    };
+    let (qh, kh, vh) = (heads(q, 1), heads(k, nh / nkv), heads(v, nh / nkv));
+    let scores = qh.matmul(&kh.t().unwrap()).unwrap();
+    let probs = causal_softmax(&scores, scale).unwrap();
+    let _ = t;
+    probs.matmul(&vh).unwrap().transpose(1, 2).unwrap()
+}
+
+#[test]
+fn fused_causal_attention_matches_the_composition_and_finite_differences() {
+    let mut rng = Rng::new(11);
+    let (b, t, nh, nkv, hd) = (2, 5, 4, 2, 3);
+    let q = var(&mut rng, &[b, t, nh, hd]);
+    let k = var(&mut rng, &[b, t, nkv, hd]);
+    let v = var(&mut rng, &[b, t, nkv, hd]);
+    let r = weights(&mut rng, &[b, t, nh, hd]);
+    let fused = causal_attention(&q, &k, &v, 0.7).unwrap();
+    let reference = attention_reference(&q, &k, &v, 0.7);
+    let diff = max_abs_diff(&fused, &reference);
+    assert!(diff < 1e-12, "forward differs by {diff}");
+    let err = max_relative_error(&[q.clone(), k.clone(), v.clone()], 1e-6, || {
+        (causal_attention(&q, &k, &v, 0.7)? * &r)?.sum_all()
+    })
+    .unwrap();
+    assert!(err < TOL, "attention grad rel err {err}");
+    let bad = var(&mut rng, &[b, t, 3, hd]);
+    assert!(causal_attention(&q, &bad, &bad, 0.7).is_err());
+}
+
+#[test]
+fn rope_on_the_projection_layout_equals_rope_on_transposed_heads() {
+    let mut rng = Rng::new(12);
+    let (b, t, n, hd) = (2, 6, 3, 4);
+    let x = var(&mut rng, &[b, t, n, hd]);
+    let (cos, sin) = rope_tables(hd, t, 10000.0, &Device::Cpu).unwrap();
+    let (cos, sin) = (
+        cos.to_dtype(DType::F64).unwrap(),
+        sin.to_dtype(DType::F64).unwrap(),
+    );
+    let inner = rope_heads_inner(&x, &cos, &sin).unwrap();
+    let outer = rope(&x.transpose(1, 2).unwrap(), &cos, &sin)
+        .unwrap()
+        .transpose(1, 2)
+        .unwrap();
+    assert!(max_abs_diff(&inner, &outer) < 1e-15);
+    let r = weights(&mut rng, &[b, t, n, hd]);
+    let err = max_relative_error(std::slice::from_ref(&x), 1e-6, || {
+        (rope_heads_inner(&x, &cos, &sin)? * &r)?.sum_all()
+    })
+    .unwrap();
+    assert!(err < TOL, "rope (heads inner) grad rel err {err}");
+}

@@ -10,7 +10,7 @@ use optlab_core::models::{lm_loss, Llama, LlamaConfig};
 use optlab_core::ops::OpsMode;
 use optlab_core::rng::Rng;
 use optlab_core::tokenizer::ByteTokenizer;
-use optlab_core::train::{named_grads, AdamW, AdamWConfig, TrainOptimizer};
+use optlab_core::train::{named_grads, TrainOptimizer};
 
 use super::common::device;
 
@@ -101,7 +101,12 @@ fn time_steps(
     let cfg = LlamaConfig::preset(size, 256)?;
     let m = Llama::new(&cfg, DType::F32, &dev, 0)?.with_ops(ops);
     let data = TokenDataset::from_text(&generated_corpus(0, 200_000), &ByteTokenizer, 0.1)?;
-    let mut opt = AdamW::new(m.params(), AdamWConfig::default());
+    // The AdamW `optlab train` uses (fused in-place kernel), with its weight decay.
+    let ocfg = optlab_optim::OptimConfig {
+        weight_decay: 0.1,
+        ..Default::default()
+    };
+    let mut opt = optlab_optim::by_name("adamw", m.params(), &ocfg)?;
     let mut rng = Rng::new(0);
     let mut step = |rng: &mut Rng| -> Result<()> {
         let (x, y) = data.train_batch(rng, batch, seq, &dev)?;

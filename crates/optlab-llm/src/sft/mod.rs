@@ -6,10 +6,13 @@
 
 pub mod cli;
 pub mod data;
+pub mod evaluate;
 pub mod gen;
 pub mod loss;
 pub mod metrics;
+pub mod model_io;
 pub mod pack;
+pub mod pipeline;
 pub mod template;
 pub mod trainer;
 

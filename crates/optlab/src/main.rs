@@ -47,6 +47,8 @@ enum Command {
     SftEval(optlab_llm::sft::cli::SftEvalArgs),
     /// Reinforcement learning from rewards: ReMax, PPO, RLOO, GRPO.
     Rlhf(optlab_llm::rlhf::cli::RlhfArgs),
+    /// Reward models: Bradley-Terry training with held-out pair accuracy.
+    Rm(optlab_llm::rlhf::cli::RmArgs),
     /// Semi-open models: SCARA closed-layer selection and recovery attacks.
     Semiopen(optlab_llm::semiopen::cli::SemiopenArgs),
 }
@@ -70,6 +72,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Sft(a) => optlab_llm::sft::cli::run(a),
         Command::SftEval(a) => optlab_llm::sft::cli::run_eval(a),
         Command::Rlhf(a) => optlab_llm::rlhf::cli::run(a),
+        Command::Rm(a) => optlab_llm::rlhf::cli::run_rm(a),
         Command::Semiopen(a) => optlab_llm::semiopen::cli::run(a),
     }
 }

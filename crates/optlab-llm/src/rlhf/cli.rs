@@ -1,11 +1,209 @@
-//! `optlab rlhf` command line.
+//! `optlab rlhf` (ReMax, PPO, RLOO, GRPO with cost accounting) and `optlab rm train`.
 
-/// Reward models, ReMax, PPO, RLOO and GRPO (issue 6).
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use candle_core::Device;
+use optlab_core::tokenizer::ByteTokenizer;
+
+use super::config::{Algo, RlConfig, ValueMode};
+use super::learner::Rewarder;
+use super::policy::{
+    frozen_copy, load_policy_dir, save_byte_policy, warm_start, Policy, WarmStart,
+};
+use super::reward::{RewardModel, TokenizerId};
+use super::run::{run_rl, RunEnv};
+use super::task::ArithTask;
+
+/// Align a policy on the verifiable arithmetic task with ReMax, PPO, RLOO or GRPO (issue 6).
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Example:\n  optlab rlhf --help")]
-pub struct RlhfArgs {}
+#[command(
+    after_help = "Example:\n  optlab rlhf --algo remax --out runs/rlhf\n  \
+optlab rlhf --algo remax,ppo,rloo,grpo --seeds 3 --quick --out runs/rlhf-compare\n  \
+optlab rlhf --policy runs/rlhf/sft --reward-model runs/rm --algo ppo --value head"
+)]
+pub struct RlhfArgs {
+    /// Algorithms, comma-separated: remax, ppo, rloo, grpo.
+    #[arg(long, value_delimiter = ',', default_value = "remax")]
+    pub algo: Vec<Algo>,
+    /// Seeds per algorithm (start/end reward gets a 95 % CI over them).
+    #[arg(long, default_value_t = 1)]
+    pub seeds: usize,
+    /// Smaller settings (warm start, iterations, evaluation prompts).
+    #[arg(long)]
+    pub quick: bool,
+    /// Policy folder (config.json, model.safetensors [, tokenizer.json]); default: warm-start
+    /// a tiny byte-level model on solved additions.
+    #[arg(long)]
+    pub policy: Option<PathBuf>,
+    /// Reward-model folder from `optlab rm train`; default: the rule-based reward.
+    #[arg(long)]
+    pub reward_model: Option<PathBuf>,
+    /// Warm-start steps (default 400, quick 250).
+    #[arg(long)]
+    pub sft_steps: Option<usize>,
+    /// Largest operand of the additions.
+    #[arg(long, default_value_t = 49)]
+    pub max_operand: u32,
+    /// Iterations per run (default 40, quick 20).
+    #[arg(long)]
+    pub iterations: Option<usize>,
+    /// Prompts per iteration.
+    #[arg(long, default_value_t = 16)]
+    pub prompts: usize,
+    /// Samples per prompt for RLOO and GRPO.
+    #[arg(long, default_value_t = 2)]
+    pub group: usize,
+    /// Policy learning rate.
+    #[arg(long, default_value_t = 1e-4)]
+    pub lr: f64,
+    /// KL coefficient.
+    #[arg(long, default_value_t = 0.05)]
+    pub kl_coef: f64,
+    /// PPO epochs per batch.
+    #[arg(long, default_value_t = 2)]
+    pub ppo_epochs: usize,
+    /// PPO critic: a separate value model or a head on the policy.
+    #[arg(long, value_enum, default_value = "model")]
+    pub value: ValueMode,
+    /// Held-out evaluation prompts (default 64, quick 48).
+    #[arg(long)]
+    pub eval_prompts: Option<usize>,
+    /// First seed.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Output folder (sft/, runs/*.json, summary.json, rewards.svg).
+    #[arg(long, default_value = "runs/rlhf")]
+    pub out: PathBuf,
+    /// JSON summary on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
 
 /// Run `optlab rlhf`.
-pub fn run(_args: RlhfArgs) -> anyhow::Result<()> {
-    anyhow::bail!("`optlab rlhf` is being built; no subcommand exists yet")
+pub fn run(a: RlhfArgs) -> Result<()> {
+    let dev = Device::Cpu;
+    let task = ArithTask {
+        max_operand: a.max_operand,
+    };
+    let quiet = a.json;
+    let mut log = |s: &str| {
+        if !quiet {
+            eprintln!("{s}");
+        }
+    };
+    if a.seeds == 0 || a.algo.is_empty() {
+        anyhow::bail!("--seeds and --algo need at least one value");
+    }
+    std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
+    let (sft, tok_id, sft_info) = match &a.policy {
+        Some(dir) => {
+            let Policy { model, tok_id, .. } = load_policy_dir(dir, &dev)?;
+            (model, tok_id, serde_json::json!({"policy": dir}))
+        }
+        None => {
+            let ws = WarmStart {
+                size: "tiny".into(),
+                steps: a.sft_steps.unwrap_or(if a.quick { 250 } else { 400 }),
+                batch: 64,
+                lr: 3e-3,
+                seed: a.seed,
+            };
+            log(&format!(
+                "warm start: tiny model, {} steps on solved additions up to {}",
+                ws.steps, a.max_operand
+            ));
+            let (m, loss) = warm_start(&task, &ws, &dev)?;
+            save_byte_policy(&m, &a.out.join("sft"))?;
+            (
+                m,
+                TokenizerId::byte(),
+                serde_json::json!({"warm_start": ws, "final_loss": loss, "saved": a.out.join("sft")}),
+            )
+        }
+    };
+    if tok_id != TokenizerId::byte() {
+        anyhow::bail!(
+            "the arithmetic task needs a byte-tokenizer policy (this one reads a `{}` tokenizer)",
+            tok_id.kind
+        );
+    }
+    let rewarder = match &a.reward_model {
+        Some(dir) => Rewarder::Model(Box::new(RewardModel::load(dir, &tok_id, &dev)?)),
+        None => Rewarder::Rule,
+    };
+    let env = RunEnv {
+        task: &task,
+        rewarder: &rewarder,
+        tok: &ByteTokenizer,
+        tok_id: &tok_id,
+        dev: &dev,
+    };
+    let runs_dir = a.out.join("runs");
+    std::fs::create_dir_all(&runs_dir)?;
+    let mut results = Vec::new();
+    for &algo in &a.algo {
+        for s in 0..a.seeds {
+            let mut cfg = RlConfig::new(algo);
+            cfg.iterations = a.iterations.unwrap_or(if a.quick { 20 } else { 40 });
+            cfg.prompts = a.prompts;
+            cfg.group = a.group;
+            cfg.lr = a.lr;
+            cfg.kl_coef = a.kl_coef;
+            cfg.ppo_epochs = a.ppo_epochs;
+            cfg.value_mode = a.value;
+            cfg.eval_prompts = a.eval_prompts.unwrap_or(if a.quick { 48 } else { 64 });
+            cfg.eval_every = (cfg.iterations / 4).max(1);
+            cfg.seed = a.seed + s as u64;
+            let policy = frozen_copy(&sft, &dev)?;
+            let r = run_rl(&policy, &env, &cfg, &mut log)?;
+            let path = runs_dir.join(format!("{}-seed{}.json", algo.name(), cfg.seed));
+            std::fs::write(&path, serde_json::to_string_pretty(&r)?)
+                .with_context(|| format!("writing {}", path.display()))?;
+            results.push(r);
+        }
+    }
+    let summary = super::compare::summarise(&results, sft_info, &a.out)?;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&summary.json)?);
+    } else {
+        println!("{}", summary.text);
+    }
+    Ok(())
+}
+
+/// Reward models (`optlab rm train`).
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Example:\n  optlab rm train --prefs generated --out runs/rm\n  \
+optlab rm train --prefs dpo-demo --steps 300 --out runs/rm-dpo"
+)]
+pub struct RmArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub cmd: RmCmd,
+}
+
+/// `optlab rm` subcommands.
+#[derive(Debug, clap::Subcommand)]
+pub enum RmCmd {
+    /// Train a reward model with the Bradley-Terry loss; reports held-out pair accuracy.
+    #[command(
+        after_help = "Example:\n  optlab rm train --prefs generated --out runs/rm\n  \
+optlab rm train --prefs dpo-demo --out runs/rm-dpo\n  \
+optlab rm train --prefs generated --init runs/rlhf/sft --out runs/rm"
+    )]
+    Train(super::rm_cli::RmTrainArgs),
+}
+
+/// Run `optlab rm`.
+pub fn run_rm(a: RmArgs) -> Result<()> {
+    match a.cmd {
+        RmCmd::Train(t) => super::rm_cli::train(t),
+    }
+}
+
+/// The DPO demo file fetched by `scripts/fetch-assets`.
+pub fn dpo_demo_path() -> &'static Path {
+    Path::new("assets-cache/dpo_en_demo.json")
 }

@@ -139,7 +139,7 @@ impl RlConfig {
             self.clip_eps,
             self.temperature,
         ];
-        if finite.iter().any(|x| !x.is_finite() || *x < 0.0) || !(self.lr > 0.0) {
+        if finite.iter().any(|x| !x.is_finite() || *x < 0.0) || self.lr <= 0.0 {
             return bad("learning rate, KL coefficient, gamma, clip and temperature must be finite and non-negative (lr positive)");
         }
         if !(self.top_p > 0.0 && self.top_p <= 1.0) {

@@ -29,7 +29,7 @@ pub enum Rewarder {
     /// The verifiable rule: 1 for the exact sum, else 0.
     Rule,
     /// A learned reward model scoring prompt + response.
-    Model(RewardModel),
+    Model(Box<RewardModel>),
 }
 
 impl Rewarder {
@@ -62,8 +62,8 @@ impl Rewarder {
 
 enum Critic {
     None,
-    Head(ParamStore, ScalarHead, AdamW),
-    Model(RewardModel, AdamW),
+    Head(ParamStore, ScalarHead, Box<AdamW>),
+    Model(Box<RewardModel>, Box<AdamW>),
 }
 
 /// What one iteration did and cost.
@@ -118,13 +118,13 @@ impl<'a> Learner<'a> {
             (Algo::Ppo, ValueMode::Model) => {
                 let vm = RewardModel::new(policy.config(), tok, Some(policy), dev, 0)?;
                 let o = adamw(vm.model.params());
-                Critic::Model(vm, o)
+                Critic::Model(Box::new(vm), Box::new(o))
             }
             (Algo::Ppo, ValueMode::Head) => {
                 let store = ParamStore::new();
                 let head = ScalarHead::new(&store, "v_head", hidden, dev)?;
                 let o = adamw(&store);
-                Critic::Head(store, head, o)
+                Critic::Head(store, head, Box::new(o))
             }
             _ => Critic::None,
         };
@@ -305,7 +305,7 @@ impl<'a> Learner<'a> {
         match &self.critic {
             Critic::Head(_, head, _) => Ok(head.forward(hidden)?),
             Critic::Model(vm, _) => times.time(Phase::Forward, || -> Result<Tensor> {
-                Ok(vm.head.forward(&vm.model.final_hidden(&batch.inputs)?)?)
+                vm.head.forward(&vm.model.final_hidden(&batch.inputs)?)
             }),
             Critic::None => anyhow::bail!("PPO needs a critic"),
         }
@@ -361,7 +361,7 @@ impl<'a> Learner<'a> {
             self.step(&loss, times)?;
             if let Critic::Model(vm, o) = &mut self.critic {
                 let v = times.time(Phase::Forward, || -> Result<Tensor> {
-                    Ok(vm.head.forward(&vm.model.final_hidden(&batch.inputs)?)?)
+                    vm.head.forward(&vm.model.final_hidden(&batch.inputs)?)
                 })?;
                 let vl = value_loss(&v, &v_old, &ret, &batch.mask, c.value_clip)?;
                 let grads = times.time(Phase::Backward, || vl.backward())?;

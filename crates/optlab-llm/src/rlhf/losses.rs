@@ -105,9 +105,9 @@ mod tests {
         let g = g.to_vec1::<f32>().unwrap();
         let sm = candle_nn::ops::softmax(logits.as_tensor(), D::Minus1).unwrap();
         let sm = sm.flatten_all().unwrap().to_vec1::<f32>().unwrap();
-        for row in 0..b * t {
+        for (row, id) in ids.iter().enumerate() {
             for k in 0..v {
-                let onehot = if ids[row] as usize == k { 1.0 } else { 0.0 };
+                let onehot = if *id as usize == k { 1.0 } else { 0.0 };
                 let i = row * v + k;
                 assert!((g[i] - (onehot - sm[i])).abs() < 1e-5);
             }

@@ -6,13 +6,15 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use candle_core::{DType, Device, Tensor};
-use optlab_core::data::TokenDataset;
 use optlab_core::models::{read_config, Llama, LlamaConfig};
+use optlab_core::rng::Rng;
 use optlab_core::tokenizer::{ByteTokenizer, HfTokenizer, Tokenizer};
-use optlab_core::train::{train_lm, AdamW, AdamWConfig, CosineSchedule, TrainConfig};
+use optlab_core::train::{named_grads, AdamW, AdamWConfig, CosineSchedule, TrainOptimizer};
 
+use super::losses::{masked_mean, token_logprobs};
 use super::reward::TokenizerId;
-use super::task::ArithTask;
+use super::rollout::Batch;
+use super::task::{ArithTask, STOP_BYTE};
 
 /// A policy model with its tokenizer.
 pub struct Policy {
@@ -81,59 +83,62 @@ pub fn logits_and_hidden(model: &Llama, ids: &Tensor) -> Result<(Tensor, Tensor)
     Ok((logits, h))
 }
 
-/// Settings of the supervised warm start on solved arithmetic lines.
+/// Settings of the supervised warm start on solved additions.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct WarmStart {
     /// Model preset (`tiny`, `mini`, `small`).
     pub size: String,
     /// Optimizer steps.
     pub steps: usize,
-    /// Sequences per step.
+    /// Problems per step.
     pub batch: usize,
-    /// Tokens per sequence.
-    pub seq_len: usize,
-    /// Peak learning rate.
+    /// Peak learning rate (warm-up, then cosine to a tenth).
     pub lr: f64,
-    /// Seed of the weights and batches.
+    /// Seed of the weights and problems.
     pub seed: u64,
 }
 
-/// Train a fresh byte-level model on `task`'s corpus; returns it and its last training loss.
-pub fn warm_start(
-    task: &ArithTask,
-    ws: &WarmStart,
-    out: &Path,
-    dev: &Device,
-) -> Result<(Llama, f64)> {
+/// Train a fresh byte-level model to answer `task`'s prompts: cross-entropy on the answer
+/// tokens (and the stop byte) only, the prompt masked out. Returns the model and the mean
+/// loss of the last ten steps.
+pub fn warm_start(task: &ArithTask, ws: &WarmStart, dev: &Device) -> Result<(Llama, f64)> {
     let cfg = LlamaConfig::preset(&ws.size, 256)?;
     let model = Llama::new(&cfg, DType::F32, dev, ws.seed)?;
-    let text = task.corpus(ws.seed, 200_000);
-    let data = TokenDataset::from_text(&text, &ByteTokenizer, 0.05)?;
     let mut opt = AdamW::new(model.params(), AdamWConfig::default());
-    let tc = TrainConfig {
-        steps: ws.steps,
-        batch: ws.batch,
-        accum: 1,
-        seq_len: ws.seq_len,
-        schedule: CosineSchedule {
-            peak: ws.lr,
-            warmup: (ws.steps / 10).max(1),
-            total: ws.steps,
-            min_ratio: 0.1,
-        },
-        clip: 1.0,
-        val_every: 0,
-        val_batches: 4,
-        ckpt_every: 0,
-        seed: ws.seed,
-        out: out.to_path_buf(),
-        resume: false,
-        stop_after: None,
-        progress: false,
+    let sched = CosineSchedule {
+        peak: ws.lr,
+        warmup: (ws.steps / 10).max(1),
+        total: ws.steps,
+        min_ratio: 0.1,
     };
-    let s = train_lm(&model, &data, &mut opt, &tc)?;
-    let last = s.losses.last().map_or(f64::NAN, |l| l.1);
-    Ok((model, last))
+    let mut rng = Rng::new(ws.seed ^ 0x5F7);
+    let tok = ByteTokenizer;
+    let mut recent = Vec::new();
+    for step in 1..=ws.steps {
+        let mut prompts = Vec::with_capacity(ws.batch);
+        let mut answers = Vec::with_capacity(ws.batch);
+        for _ in 0..ws.batch {
+            let p = task.prompt(&mut rng);
+            prompts.push(tok.encode(&p.text)?);
+            answers.push(tok.encode(&format!("{}{}", p.answer, STOP_BYTE as char))?);
+        }
+        let pr: Vec<&[u32]> = prompts.iter().map(Vec::as_slice).collect();
+        let an: Vec<&[u32]> = answers.iter().map(Vec::as_slice).collect();
+        let b = Batch::new(&pr, &an, dev)?;
+        let logp = token_logprobs(&model.forward(&b.inputs)?, &b.targets)?;
+        let loss = masked_mean(&logp, &b.mask)?.neg()?;
+        let l = loss.to_scalar::<f32>()? as f64;
+        if !l.is_finite() {
+            anyhow::bail!("warm start: non-finite loss at step {step}");
+        }
+        opt.step(
+            &named_grads(model.params(), &loss.backward()?),
+            sched.at(step),
+        )?;
+        recent.push(l);
+    }
+    let tail = &recent[recent.len().saturating_sub(10)..];
+    Ok((model, tail.iter().sum::<f64>() / tail.len().max(1) as f64))
 }
 
 #[cfg(test)]

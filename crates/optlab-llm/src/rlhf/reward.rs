@@ -235,3 +235,54 @@ pub fn bradley_terry(chosen: &Tensor, rejected: &Tensor) -> Result<(Tensor, f64)
         / d.dim(0)?.max(1) as f64;
     Ok((sp.mean_all()?, acc))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn saved_model_reloads_and_a_foreign_tokenizer_is_refused() {
+        let dev = Device::Cpu;
+        let mut cfg = LlamaConfig::preset("tiny", 256).unwrap();
+        cfg.num_hidden_layers = 1;
+        let rm = RewardModel::new(&cfg, TokenizerId::byte(), None, &dev, 4).unwrap();
+        let w = rm.model.params().get("score.weight").unwrap().var;
+        w.set(&Tensor::ones((1, cfg.hidden_size), DType::F32, &dev).unwrap())
+            .unwrap();
+        let rows = vec![vec![1u32, 2, 3], vec![7u32]];
+        let s = rm.score_rows(&rows, &dev).unwrap();
+        let dir = std::env::temp_dir().join(format!("optlab-rm-{}", std::process::id()));
+        rm.save(&dir).unwrap();
+        let back = RewardModel::load(&dir, &TokenizerId::byte(), &dev).unwrap();
+        assert_eq!(back.score_rows(&rows, &dev).unwrap(), s);
+        // padding does not change a row's score
+        let alone = rm.score_rows(&rows[1..], &dev).unwrap();
+        assert!((alone[0] - s[1]).abs() < 1e-5);
+        let other_vocab = TokenizerId::hf(b"{}", 300);
+        let e = RewardModel::load(&dir, &other_vocab, &dev).err().unwrap();
+        assert!(format!("{e:#}")
+            .contains("tokenizer mismatch: vocabulary of 256 ids vs the policy's 300"));
+        let same_size = TokenizerId::hf(b"{\"model\": 1}", 256);
+        let e = RewardModel::load(&dir, &same_size, &dev).err().unwrap();
+        assert!(
+            format!("{e:#}").contains("tokenizer mismatch: byte tokenizer"),
+            "{e:#}"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn bradley_terry_is_softplus_of_the_negated_margin() {
+        let dev = Device::Cpu;
+        let c = Tensor::new(&[2.0f32, 0.0, -1.0], &dev).unwrap();
+        let r = Tensor::new(&[0.0f32, 0.0, 1.0], &dev).unwrap();
+        let (l, acc) = bradley_terry(&c, &r).unwrap();
+        let want = [2.0f64, 0.0, -2.0]
+            .iter()
+            .map(|d| (1.0 + (-d).exp()).ln())
+            .sum::<f64>()
+            / 3.0;
+        assert!((l.to_scalar::<f32>().unwrap() as f64 - want).abs() < 1e-6);
+        assert!((acc - 1.0 / 3.0).abs() < 1e-12);
+    }
+}

@@ -1,0 +1,200 @@
+//! Summaries of a comparison: the cost table (time per iteration by phase, live tensor bytes,
+//! RSS peak, ReMax/PPO ratios), start/end reward with confidence intervals over seeds, and an
+//! SVG of the reward curves.
+
+use serde::Serialize;
+
+use super::math::mean_ci95;
+use super::run::RunResult;
+
+/// One algorithm's row of the cost table (seed 0's run).
+#[derive(Debug, Clone, Serialize)]
+pub struct CostRow {
+    /// Algorithm.
+    pub algo: String,
+    /// Mean seconds per iteration, all phases.
+    pub sec_per_iter: f64,
+    /// Mean seconds per iteration: generation.
+    pub generation: f64,
+    /// ... forward passes.
+    pub forward: f64,
+    /// ... backward passes.
+    pub backward: f64,
+    /// ... optimizer steps.
+    pub optimizer: f64,
+    /// Live tensor bytes (weights + gradients + optimizer state + activations).
+    pub live_bytes: u64,
+    /// Of which model weights.
+    pub weight_bytes: u64,
+    /// Of which optimizer state.
+    pub optimizer_bytes: u64,
+    /// RSS high-water mark during the run (bytes).
+    pub rss_peak: Option<u64>,
+    /// RSS at its start (bytes).
+    pub rss_start: Option<u64>,
+}
+
+impl CostRow {
+    /// The row of one run.
+    pub fn of(r: &RunResult) -> Self {
+        let t = r.mean_times;
+        Self {
+            algo: r.config.algo.name().into(),
+            sec_per_iter: t.total(),
+            generation: t.generation,
+            forward: t.forward,
+            backward: t.backward,
+            optimizer: t.optimizer,
+            live_bytes: r.memory.total(),
+            weight_bytes: r.memory.weights,
+            optimizer_bytes: r.memory.optimizer_state,
+            rss_peak: r.rss_peak,
+            rss_start: r.rss_start,
+        }
+    }
+}
+
+/// Start and end held-out reward of one algorithm over seeds.
+#[derive(Debug, Clone, Serialize)]
+pub struct RewardChange {
+    /// Algorithm.
+    pub algo: String,
+    /// Seeds.
+    pub seeds: usize,
+    /// Mean held-out reward before training, and the 95 % CI half-width over seeds.
+    pub start: (f64, f64),
+    /// Same after training.
+    pub end: (f64, f64),
+    /// Mean and CI half-width of the per-seed change (end - start).
+    pub change: (f64, f64),
+    /// Same for greedy accuracy.
+    pub greedy_start: (f64, f64),
+    /// Same for greedy accuracy after training.
+    pub greedy_end: (f64, f64),
+}
+
+/// Start/end summary of the runs of one algorithm (one per seed).
+pub fn reward_change(runs: &[&RunResult]) -> Option<RewardChange> {
+    let first = runs.first()?;
+    let pick = |f: &dyn Fn(&RunResult) -> Option<f64>| -> Vec<f64> {
+        runs.iter().filter_map(|r| f(r)).collect()
+    };
+    let s = pick(&|r| r.evals.first().map(|e| e.reward));
+    let e = pick(&|r| r.evals.last().map(|e| e.reward));
+    let d: Vec<f64> = s.iter().zip(&e).map(|(a, b)| b - a).collect();
+    Some(RewardChange {
+        algo: first.config.algo.name().into(),
+        seeds: runs.len(),
+        start: mean_ci95(&s),
+        end: mean_ci95(&e),
+        change: mean_ci95(&d),
+        greedy_start: mean_ci95(&pick(&|r| r.evals.first().map(|e| e.greedy_accuracy))),
+        greedy_end: mean_ci95(&pick(&|r| r.evals.last().map(|e| e.greedy_accuracy))),
+    })
+}
+
+/// Human cost table with ReMax/PPO ratios where both rows exist.
+pub fn cost_table(rows: &[CostRow]) -> String {
+    let mb = |b: u64| b as f64 / 1e6;
+    let mut s = String::from(
+        "algo    s/iter   gen     fwd     bwd     opt     live MB  weights MB  optim MB  RSS peak MB\n",
+    );
+    for r in rows {
+        s.push_str(&format!(
+            "{:<7} {:>6.3}  {:>6.3}  {:>6.3}  {:>6.3}  {:>6.3}  {:>7.2}  {:>10.2}  {:>8.2}  {:>11}\n",
+            r.algo,
+            r.sec_per_iter,
+            r.generation,
+            r.forward,
+            r.backward,
+            r.optimizer,
+            mb(r.live_bytes),
+            mb(r.weight_bytes),
+            mb(r.optimizer_bytes),
+            r.rss_peak.map_or("n/a".into(), |b| format!("{:.1}", mb(b))),
+        ));
+    }
+    if let Some(q) = remax_over_ppo(rows) {
+        s.push_str(&format!(
+            "ReMax / PPO: time per iteration {:.2}x, live tensor bytes {:.2}x, RSS peak {}\n",
+            q.time,
+            q.live_bytes,
+            q.rss_peak.map_or("n/a".into(), |x| format!("{x:.2}x")),
+        ));
+    }
+    s
+}
+
+/// ReMax's cost as a fraction of PPO's.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Ratios {
+    /// Seconds per iteration.
+    pub time: f64,
+    /// Live tensor bytes.
+    pub live_bytes: f64,
+    /// RSS high-water marks.
+    pub rss_peak: Option<f64>,
+}
+
+/// ReMax / PPO ratios, if both algorithms ran.
+pub fn remax_over_ppo(rows: &[CostRow]) -> Option<Ratios> {
+    let r = rows.iter().find(|r| r.algo == "remax")?;
+    let p = rows.iter().find(|r| r.algo == "ppo")?;
+    Some(Ratios {
+        time: r.sec_per_iter / p.sec_per_iter,
+        live_bytes: r.live_bytes as f64 / p.live_bytes as f64,
+        rss_peak: r.rss_peak.zip(p.rss_peak).map(|(a, b)| a as f64 / b as f64),
+    })
+}
+
+/// SVG line chart of held-out reward against iteration, one line per `(label, points)`.
+pub fn reward_svg(series: &[(String, Vec<(f64, f64)>)]) -> String {
+    let (w, h, m) = (640.0, 360.0, 48.0);
+    let xmax = series
+        .iter()
+        .flat_map(|s| s.1.iter().map(|p| p.0))
+        .fold(1.0, f64::max);
+    let ys = series.iter().flat_map(|s| s.1.iter().map(|p| p.1));
+    let (ylo, yhi) = ys.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), y| {
+        (a.min(y), b.max(y))
+    });
+    let (ylo, yhi) = if ylo.is_finite() && yhi > ylo {
+        (ylo, yhi)
+    } else {
+        (0.0, 1.0)
+    };
+    let px = |x: f64| m + (w - 2.0 * m) * x / xmax;
+    let py = |y: f64| h - m - (h - 2.0 * m) * (y - ylo) / (yhi - ylo);
+    let colors = [
+        "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b",
+    ];
+    let mut s = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" font-family=\"sans-serif\" font-size=\"12\">\n\
+         <rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n\
+         <line x1=\"{m}\" y1=\"{b}\" x2=\"{r}\" y2=\"{b}\" stroke=\"black\"/>\n\
+         <line x1=\"{m}\" y1=\"{m}\" x2=\"{m}\" y2=\"{b}\" stroke=\"black\"/>\n\
+         <text x=\"{cx}\" y=\"{ty}\" text-anchor=\"middle\">iteration (0 to {xmax})</text>\n\
+         <text x=\"6\" y=\"{m}\">{yhi:.3}</text><text x=\"6\" y=\"{b}\">{ylo:.3}</text>\n\
+         <text x=\"{cx}\" y=\"20\" text-anchor=\"middle\">held-out mean reward</text>\n",
+        b = h - m,
+        r = w - m,
+        cx = w / 2.0,
+        ty = h - 12.0,
+    );
+    for (i, (label, pts)) in series.iter().enumerate() {
+        let c = colors[i % colors.len()];
+        let path: Vec<String> = pts
+            .iter()
+            .map(|(x, y)| format!("{:.1},{:.1}", px(*x), py(*y)))
+            .collect();
+        s.push_str(&format!(
+            "<polyline fill=\"none\" stroke=\"{c}\" stroke-width=\"2\" points=\"{}\"/>\n\
+             <text x=\"{:.0}\" y=\"{:.0}\" fill=\"{c}\">{label}</text>\n",
+            path.join(" "),
+            w - m + 4.0 - 40.0,
+            m + 14.0 * i as f64,
+        ));
+    }
+    s.push_str("</svg>\n");
+    s
+}

@@ -18,6 +18,7 @@ pub mod ops;
 pub mod params;
 pub mod progress;
 pub mod rng;
+pub mod svg;
 pub mod tokenizer;
 pub mod train;
 

@@ -10,7 +10,7 @@ use optlab_core::models::{lm_loss, Llama, LlamaConfig};
 use optlab_core::ops::OpsMode;
 use optlab_core::rng::Rng;
 use optlab_core::tokenizer::ByteTokenizer;
-use optlab_core::train::{named_grads, TrainOptimizer};
+use optlab_core::train::named_grads;
 
 use super::common::device;
 

@@ -1,9 +1,9 @@
 //! `optlab report DIR`: summary table and SVG loss curves from a run's metrics.jsonl.
 
-use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
+use optlab_core::svg::{line_chart, Chart, Series};
 
 /// Summarise a run folder: writes `report.json` and `loss.svg` beside its metrics.
 #[derive(Debug, clap::Args)]
@@ -53,46 +53,21 @@ pub fn read_curves(path: &std::path::Path) -> Result<Curves> {
     Ok(c)
 }
 
-/// A two-series line chart as a standalone SVG document.
+/// Training and validation loss against steps as a standalone SVG document.
 pub fn loss_svg(c: &Curves) -> String {
-    let (w, h, pad) = (640.0, 400.0, 50.0);
-    let all: Vec<&(f64, f64)> = c.train.iter().chain(&c.val).collect();
-    let xmax = all.iter().map(|p| p.0).fold(1.0, f64::max);
-    let ymax = all.iter().map(|p| p.1).fold(f64::MIN, f64::max);
-    let ymin = all
-        .iter()
-        .map(|p| p.1)
-        .fold(f64::MAX, f64::min)
-        .min(ymax - 1e-9);
-    let sx = |x: f64| pad + (x / xmax) * (w - 2.0 * pad);
-    let sy = |y: f64| h - pad - (y - ymin) / (ymax - ymin) * (h - 2.0 * pad);
-    let mut s = format!("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n");
-    let _ = writeln!(s, "<line x1=\"{pad}\" y1=\"{0}\" x2=\"{1}\" y2=\"{0}\" stroke=\"black\"/><line x1=\"{pad}\" y1=\"{pad}\" x2=\"{pad}\" y2=\"{0}\" stroke=\"black\"/>", h - pad, w - pad);
-    let _ = writeln!(s, "<text x=\"{}\" y=\"{}\">step (max {xmax})</text><text x=\"5\" y=\"{}\">{ymax:.3}</text><text x=\"5\" y=\"{}\">{ymin:.3}</text>", w / 2.0 - 40.0, h - 15.0, pad, h - pad);
-    for (pts, color, label, y) in [
-        (&c.train, "steelblue", "train loss", 20.0),
-        (&c.val, "darkorange", "validation loss", 36.0),
-    ] {
-        if pts.is_empty() {
-            continue;
-        }
-        let path: Vec<String> = pts
-            .iter()
-            .map(|(x, y)| format!("{:.1},{:.1}", sx(*x), sy(*y)))
-            .collect();
-        let _ = writeln!(
-            s,
-            "<polyline fill=\"none\" stroke=\"{color}\" stroke-width=\"1.5\" points=\"{}\"/>",
-            path.join(" ")
-        );
-        let _ = writeln!(
-            s,
-            "<text x=\"{}\" y=\"{y}\" fill=\"{color}\">{label}</text>",
-            w - 160.0
-        );
-    }
-    s.push_str("</svg>\n");
-    s
+    let chart = Chart {
+        title: "loss".into(),
+        x_label: "step".into(),
+        y_label: "loss (nats/token)".into(),
+        log_y: false,
+    };
+    line_chart(
+        &chart,
+        &[
+            Series::new("train loss", c.train.clone()),
+            Series::new("validation loss", c.val.clone()),
+        ],
+    )
 }
 
 /// Run `optlab report`.

@@ -131,7 +131,10 @@ pub fn heterogeneity(spectra: &[BlockSpectrum], cfg: &SlqConfig) -> Result<Heter
         )));
     }
     let grid = common_grid(spectra, cfg);
-    if !(grid.hi > grid.lo) || !grid.lo.is_finite() || !grid.hi.is_finite() {
+    if grid.hi.partial_cmp(&grid.lo) != Some(std::cmp::Ordering::Greater)
+        || !grid.lo.is_finite()
+        || !grid.hi.is_finite()
+    {
         return Err(CurvError::NonFinite(
             "the spectral range of the blocks".into(),
         ));

@@ -54,7 +54,8 @@ impl SlqConfig {
                 "SLQ needs at least 1 probe, 1 Lanczos step and 2 grid points".into(),
             ));
         }
-        if !(self.sigma2 > 0.0 && self.sigma2.is_finite()) || !(self.margin >= 0.0) {
+        let ok = self.sigma2 > 0.0 && self.sigma2.is_finite() && self.margin >= 0.0;
+        if !ok {
             return Err(CurvError::Config(format!(
                 "SLQ smoothing variance must be positive and the margin non-negative (got {} and {})",
                 self.sigma2, self.margin

@@ -136,19 +136,32 @@ impl Noise {
     }
 }
 
-/// Run `method` for `iters` steps from `x0` with gradient `noise` drawn from `seed`.
-pub fn run(
-    p: &CoshProblem,
-    method: Method,
-    lr: f64,
-    x0: &[f64],
-    iters: usize,
-    eps: f64,
-    noise: Noise,
-    seed: u64,
-) -> Run {
+/// One run's settings.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Setup {
+    /// Optimizer.
+    pub method: Method,
+    /// Learning rate.
+    pub lr: f64,
+    /// Iteration budget.
+    pub iters: usize,
+    /// Target gradient norm.
+    pub eps: f64,
+    /// Gradient noise (zero: deterministic).
+    pub noise: Noise,
+}
+
+/// Run `s.method` for `s.iters` steps from `x0` with gradient noise drawn from `seed`.
+pub fn run(p: &CoshProblem, s: &Setup, x0: &[f64], seed: u64) -> Run {
+    let Setup {
+        method,
+        lr,
+        iters,
+        eps,
+        noise,
+    } = *s;
     let mut rng = optlab_core::rng::Rng::new(seed);
-    let (mut x, mut g, mut s) = (x0.to_vec(), vec![0.0; p.dim], State::new(p.dim));
+    let (mut x, mut g, mut st) = (x0.to_vec(), vec![0.0; p.dim], State::new(p.dim));
     let mut out = Run {
         hit: None,
         min_grad: f64::INFINITY,
@@ -182,7 +195,7 @@ pub fn run(
                 *gi += noise.abs * a + noise.rel * gi.abs() * b;
             }
         }
-        s.step(method, &mut x, &g, lr);
+        st.step(method, &mut x, &g, lr);
         if p.escaped(&x) {
             out.diverged = true;
             out.trace.push((t + 1, f64::INFINITY));
@@ -213,7 +226,14 @@ pub fn best_deterministic(
     let x0 = p.start(delta);
     let mut best: Option<(f64, Run)> = None;
     for &lr in lrs {
-        let r = run(p, method, lr, &x0, iters, eps, Noise::default(), 0);
+        let setup = Setup {
+            method,
+            lr,
+            iters,
+            eps,
+            noise: Noise::default(),
+        };
+        let r = run(p, &setup, &x0, 0);
         let key = |r: &Run| (r.hit.unwrap_or(usize::MAX), r.min_grad);
         let better = match &best {
             None => true,
@@ -252,17 +272,14 @@ fn median(mut v: Vec<f64>) -> f64 {
 /// Run `seeds` noisy runs at `lr` (noise streams `seed`, `seed + 1`, …); also returns the median trace (per logged iteration).
 pub fn stochastic_cell(
     p: &CoshProblem,
-    method: Method,
-    lr: f64,
+    setup: &Setup,
     x0: &[f64],
-    iters: usize,
-    eps: f64,
-    noise: Noise,
     seeds: usize,
     seed: u64,
 ) -> (StochasticCell, Vec<(usize, f64)>) {
+    let lr = setup.lr;
     let runs: Vec<Run> = (0..seeds.max(1))
-        .map(|s| run(p, method, lr, x0, iters, eps, noise, seed + s as u64))
+        .map(|s| run(p, setup, x0, seed + s as u64))
         .collect();
     let n = runs.len() as f64;
     let cell = StochasticCell {

@@ -8,7 +8,8 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::smooth::{
-    best_deterministic, lr_grid, run, stochastic_cell, CoshProblem, Method, Noise, StochasticCell,
+    best_deterministic, lr_grid, run, stochastic_cell, CoshProblem, Method, Noise, Setup,
+    StochasticCell,
 };
 use crate::svg::{line_chart, Series};
 
@@ -149,7 +150,21 @@ pub fn run_cli(o: &SmoothOpts) -> Result<()> {
     };
     let sweep = |m: Method| -> Vec<(StochasticCell, Vec<(usize, f64)>)> {
         lrs.par_iter()
-            .map(|&lr| stochastic_cell(&p, m, lr, &x0, iters, o.eps, noise, seeds, o.seed))
+            .map(|&lr| {
+                stochastic_cell(
+                    &p,
+                    &Setup {
+                        method: m,
+                        lr,
+                        iters,
+                        eps: o.eps,
+                        noise,
+                    },
+                    &x0,
+                    seeds,
+                    o.seed,
+                )
+            })
             .collect()
     };
     let (sg, ad) = (sweep(Method::Sgdm), sweep(adam));
@@ -224,7 +239,18 @@ fn det_svg(p: &CoshProblem, adam: Method, r: &Report, iters: usize, eps: f64) ->
             (Method::Sgdm, last.sgdm_lr * 10.0, "SGDM 10x best lr"),
             (adam, last.adam_lr, "Adam best lr"),
         ] {
-            let run = run(p, m, lr, &x0, iters, eps, Noise::default(), 0);
+            let run = run(
+                p,
+                &Setup {
+                    method: m,
+                    lr,
+                    iters,
+                    eps,
+                    noise: Noise::default(),
+                },
+                &x0,
+                0,
+            );
             let (xs, ys) = run.trace.iter().map(|&(t, g)| (t as f64, g)).unzip();
             series.push(Series {
                 name: format!("{name} ({lr:.1e})"),

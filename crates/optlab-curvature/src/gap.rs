@@ -221,6 +221,37 @@ pub fn gap_row(kind: ModelKind, quick: bool, steps: usize, seed: u64) -> Result<
 
 /// Run `optlab curvature gap`.
 pub fn run(o: &GapOpts) -> Result<()> {
+    let (steps, rows) = execute(o)?;
+    print_rows(o, steps, &rows)
+}
+
+/// `optlab reproduce curvature-gap`: all three models; returns the table as JSON.
+pub fn reproduce(quick: bool, out: &std::path::Path) -> Result<serde_json::Value> {
+    let o = GapOpts {
+        quick,
+        models: vec![ModelKind::Mlp, ModelKind::Cnn, ModelKind::Transformer],
+        steps: None,
+        seed: 0,
+        out: Some(out.join("curvature-gap")),
+        json: true,
+    };
+    let (steps, rows) = execute(&o)?;
+    let table: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|r| serde_json::json!({"model": r.model, "heterogeneity": r.heterogeneity, "gap": r.gap, "best_sgdm": best(&r.sgdm), "best_adam": best(&r.adam), "initial_loss": r.initial_loss}))
+        .collect();
+    Ok(serde_json::json!({"steps": steps, "rows": table, "out": o.out}))
+}
+
+fn best(v: &[(f64, f64)]) -> (f64, f64) {
+    v.iter().copied().fold(
+        (f64::NAN, f64::INFINITY),
+        |a, b| if b.1 < a.1 { b } else { a },
+    )
+}
+
+/// Compute every row and write gap.json when `o.out` is set.
+fn execute(o: &GapOpts) -> Result<(usize, Vec<GapRow>)> {
     let steps = o.steps.unwrap_or(if o.quick { 60 } else { 400 });
     if steps == 0 || o.models.is_empty() {
         bail!("gap: need at least one model and one training step");
@@ -239,6 +270,10 @@ pub fn run(o: &GapOpts) -> Result<()> {
         std::fs::write(&path, serde_json::to_string_pretty(&doc)?)
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
+    Ok((steps, rows))
+}
+
+fn print_rows(o: &GapOpts, steps: usize, rows: &[GapRow]) -> Result<()> {
     if o.json {
         println!("{}", serde_json::to_string_pretty(&rows)?);
         return Ok(());
@@ -255,13 +290,7 @@ pub fn run(o: &GapOpts) -> Result<()> {
         "Adam loss",
         "gap"
     );
-    for r in &rows {
-        let best = |v: &[(f64, f64)]| {
-            v.iter().copied().fold(
-                (f64::NAN, f64::INFINITY),
-                |a, b| if b.1 < a.1 { b } else { a },
-            )
-        };
+    for r in rows {
         let (sl, s) = best(&r.sgdm);
         let (al, a) = best(&r.adam);
         let edge = |v: &[(f64, f64)], lr: f64| {

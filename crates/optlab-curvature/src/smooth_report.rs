@@ -98,6 +98,12 @@ fn it(x: Option<usize>, cap: usize) -> String {
 
 /// Run the sweeps and print/write the results.
 pub fn run_cli(o: &SmoothOpts) -> Result<()> {
+    let report = execute(o)?;
+    print_report(o, &report)
+}
+
+/// Run the sweeps and write results.json and the SVGs when `o.out` is set.
+fn execute(o: &SmoothOpts) -> Result<Report> {
     if o.dim == 0
         || !(o.l0 > 0.0
             && o.l1 > 0.0
@@ -194,6 +200,11 @@ pub fn run_cli(o: &SmoothOpts) -> Result<()> {
         )?;
         w("stochastic.svg", stoch_svg(&report, &sg, &ad))?;
     }
+    Ok(report)
+}
+
+fn print_report(o: &SmoothOpts, report: &Report) -> Result<()> {
+    let (iters, seeds, p) = (report.iters, report.seeds, report.problem);
     if o.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
         return Ok(());
@@ -295,4 +306,48 @@ fn stoch_svg(r: &Report, sg: &Sweep, ad: &Sweep) -> String {
         r.noise.abs, r.noise.rel, r.stochastic_delta, r.seeds
     );
     line_chart(&title, "iteration", "‖∇f‖", &series, true, 1e-12)
+}
+
+/// `optlab reproduce curvature-smooth`: the sweep with Adam's default β2 = 0.999 and additive
+/// noise, and with β2 = 0.9 and affine noise (1 + 3|∇f|); returns the best cells of each.
+pub fn reproduce(quick: bool, out: &std::path::Path) -> Result<serde_json::Value> {
+    let mut res = serde_json::Map::new();
+    for (name, beta2, rel) in [
+        ("beta2-0.999-additive", 0.999, 0.0),
+        ("beta2-0.9-affine", 0.9, 3.0),
+    ] {
+        let o = SmoothOpts {
+            quick,
+            dim: 10,
+            l0: 1.0,
+            l1: 1.0,
+            eps: 1e-3,
+            noise: 1.0,
+            noise_rel: rel,
+            beta2,
+            stochastic_delta: 1e4,
+            iters: None,
+            seeds: None,
+            seed: 0,
+            out: Some(out.join("curvature-smooth").join(name)),
+            json: true,
+        };
+        let r = execute(&o)?;
+        let det: Vec<serde_json::Value> = r
+            .deterministic
+            .iter()
+            .map(|d| serde_json::json!({"delta": d.delta, "sgdm_iters": d.sgdm_iters, "adam_iters": d.adam_iters}))
+            .collect();
+        res.insert(
+            name.to_string(),
+            serde_json::json!({
+                "iters_budget": r.iters,
+                "deterministic": det,
+                "stochastic_best_sgdm": best(&r.sgdm),
+                "stochastic_best_adam": best(&r.adam),
+                "out": o.out,
+            }),
+        );
+    }
+    Ok(serde_json::Value::Object(res))
 }

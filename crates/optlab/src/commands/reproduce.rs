@@ -71,6 +71,16 @@ pub fn registry() -> Vec<Experiment> {
                 "--margin-quantile", "0.3", "--svg", "{out}/gaps.svg",
             ]),
         },
+        Experiment {
+            name: "curvature-gap",
+            about: "MLP, CNN, tiny transformer: block-heterogeneity score at init vs SGD-momentum/Adam best-lr loss gap",
+            runner: Runner::Function(optlab_curvature::gap::reproduce),
+        },
+        Experiment {
+            name: "curvature-smooth",
+            about: "Adam vs SGD-momentum on (L0,L1)-smooth cosh problems: lr sweeps, deterministic and noisy, SVG of gradient norm",
+            runner: Runner::Function(optlab_curvature::smooth_report::reproduce),
+        },
     ]
 }
 

@@ -32,6 +32,7 @@ fn every_subcommand_has_help_with_an_example() {
         "reproduce",
         "bench",
         "lp",
+        "curvature",
     ] {
         let (ok, out, _) = optlab(&[sub, "--help"]);
         assert!(ok, "{sub} --help failed");

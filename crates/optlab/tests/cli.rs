@@ -33,6 +33,8 @@ fn every_subcommand_has_help_with_an_example() {
         "bench",
         "lp",
         "curvature",
+        "rlhf",
+        "rm",
     ] {
         let (ok, out, _) = optlab(&[sub, "--help"]);
         assert!(ok, "{sub} --help failed");

@@ -39,23 +39,23 @@ pub struct RlhfArgs {
     /// Reward-model folder from `optlab rm train`; default: the rule-based reward.
     #[arg(long)]
     pub reward_model: Option<PathBuf>,
-    /// Warm-start steps (default 400, quick 250).
+    /// Warm-start steps (default 300).
     #[arg(long)]
     pub sft_steps: Option<usize>,
     /// Largest operand of the additions.
     #[arg(long, default_value_t = 49)]
     pub max_operand: u32,
-    /// Iterations per run (default 40, quick 20).
+    /// Iterations per run (default 40, quick 30).
     #[arg(long)]
     pub iterations: Option<usize>,
     /// Prompts per iteration.
-    #[arg(long, default_value_t = 16)]
+    #[arg(long, default_value_t = 32)]
     pub prompts: usize,
     /// Samples per prompt for RLOO and GRPO.
     #[arg(long, default_value_t = 2)]
     pub group: usize,
     /// Policy learning rate.
-    #[arg(long, default_value_t = 1e-4)]
+    #[arg(long, default_value_t = 3e-5)]
     pub lr: f64,
     /// KL coefficient.
     #[arg(long, default_value_t = 0.05)]
@@ -66,7 +66,7 @@ pub struct RlhfArgs {
     /// PPO critic: a separate value model or a head on the policy.
     #[arg(long, value_enum, default_value = "model")]
     pub value: ValueMode,
-    /// Held-out evaluation prompts (default 64, quick 48).
+    /// Held-out evaluation prompts (default 200, quick 128).
     #[arg(long)]
     pub eval_prompts: Option<usize>,
     /// First seed.
@@ -104,7 +104,7 @@ pub fn run(a: RlhfArgs) -> Result<()> {
         None => {
             let ws = WarmStart {
                 size: "tiny".into(),
-                steps: a.sft_steps.unwrap_or(if a.quick { 250 } else { 400 }),
+                steps: a.sft_steps.unwrap_or(300),
                 batch: 64,
                 lr: 3e-3,
                 seed: a.seed,
@@ -145,14 +145,14 @@ pub fn run(a: RlhfArgs) -> Result<()> {
     for &algo in &a.algo {
         for s in 0..a.seeds {
             let mut cfg = RlConfig::new(algo);
-            cfg.iterations = a.iterations.unwrap_or(if a.quick { 20 } else { 40 });
+            cfg.iterations = a.iterations.unwrap_or(if a.quick { 30 } else { 40 });
             cfg.prompts = a.prompts;
             cfg.group = a.group;
             cfg.lr = a.lr;
             cfg.kl_coef = a.kl_coef;
             cfg.ppo_epochs = a.ppo_epochs;
             cfg.value_mode = a.value;
-            cfg.eval_prompts = a.eval_prompts.unwrap_or(if a.quick { 48 } else { 64 });
+            cfg.eval_prompts = a.eval_prompts.unwrap_or(if a.quick { 128 } else { 200 });
             cfg.eval_every = (cfg.iterations / 4).max(1);
             cfg.seed = a.seed + s as u64;
             let policy = frozen_copy(&sft, &dev)?;

@@ -96,9 +96,9 @@ impl RlConfig {
         Self {
             algo,
             iterations: 40,
-            prompts: 16,
+            prompts: 32,
             group: 2,
-            lr: 1e-4,
+            lr: 3e-5,
             kl_coef: 0.05,
             grpo_beta: 0.04,
             gamma: 0.99,
@@ -114,7 +114,7 @@ impl RlConfig {
             temperature: 1.0,
             top_p: 0.9,
             max_new_tokens: 6,
-            eval_prompts: 64,
+            eval_prompts: 200,
             eval_every: 10,
             seed: 0,
         }

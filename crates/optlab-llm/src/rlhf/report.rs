@@ -97,11 +97,11 @@ pub fn reward_change(runs: &[&RunResult]) -> Option<RewardChange> {
 pub fn cost_table(rows: &[CostRow]) -> String {
     let mb = |b: u64| b as f64 / 1e6;
     let mut s = String::from(
-        "algo    s/iter   gen     fwd     bwd     opt     live MB  weights MB  optim MB  RSS peak MB\n",
+        "algo    s/iter   gen     fwd     bwd     opt     live MB  weights MB  optim MB  RSS peak MB  RSS rise MB\n",
     );
     for r in rows {
         s.push_str(&format!(
-            "{:<7} {:>6.3}  {:>6.3}  {:>6.3}  {:>6.3}  {:>6.3}  {:>7.2}  {:>10.2}  {:>8.2}  {:>11}\n",
+            "{:<7} {:>6.3}  {:>6.3}  {:>6.3}  {:>6.3}  {:>6.3}  {:>7.2}  {:>10.2}  {:>8.2}  {:>11}  {:>11}\n",
             r.algo,
             r.sec_per_iter,
             r.generation,
@@ -112,6 +112,9 @@ pub fn cost_table(rows: &[CostRow]) -> String {
             mb(r.weight_bytes),
             mb(r.optimizer_bytes),
             r.rss_peak.map_or("n/a".into(), |b| format!("{:.1}", mb(b))),
+            r.rss_peak
+                .zip(r.rss_start)
+                .map_or("n/a".into(), |(p, s)| format!("{:.1}", mb(p.saturating_sub(s)))),
         ));
     }
     if let Some(q) = remax_over_ppo(rows) {
@@ -197,4 +200,38 @@ pub fn reward_svg(series: &[(String, Vec<(f64, f64)>)]) -> String {
     }
     s.push_str("</svg>\n");
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(algo: &str, sec: f64, live: u64) -> CostRow {
+        CostRow {
+            algo: algo.into(),
+            sec_per_iter: sec,
+            generation: sec / 2.0,
+            forward: sec / 4.0,
+            backward: sec / 8.0,
+            optimizer: sec / 8.0,
+            live_bytes: live,
+            weight_bytes: live / 2,
+            optimizer_bytes: live / 4,
+            rss_peak: Some(4_000_000),
+            rss_start: Some(1_000_000),
+        }
+    }
+
+    #[test]
+    fn ratios_table_and_svg() {
+        let rows = [row("remax", 1.0, 500), row("ppo", 2.0, 1000)];
+        let q = remax_over_ppo(&rows).unwrap();
+        assert_eq!((q.time, q.live_bytes, q.rss_peak), (0.5, 0.5, Some(1.0)));
+        let t = cost_table(&rows);
+        assert!(t.contains("time per iteration 0.50x, live tensor bytes 0.50x, RSS peak 1.00x"));
+        assert!(t.lines().nth(1).unwrap().trim_end().ends_with("3.0"), "{t}");
+        assert!(remax_over_ppo(&rows[..1]).is_none());
+        let svg = reward_svg(&[("remax".into(), vec![(0.0, 0.2), (10.0, 0.3)])]);
+        assert!(svg.starts_with("<svg") && svg.contains("polyline") && svg.contains("remax"));
+    }
 }

@@ -166,3 +166,96 @@ pub fn run_rl(
         rss_peak_is_own: own,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::config::{Algo, ValueMode};
+    use super::super::reward::{RewardModel, TokenizerId};
+    use super::*;
+    use optlab_core::models::LlamaConfig;
+    use optlab_core::tokenizer::ByteTokenizer;
+
+    fn diff(a: &Llama, b: &Llama) -> f64 {
+        let (ta, tb) = (a.params().tensors(), b.params().tensors());
+        ta.iter()
+            .map(|(k, v)| {
+                let d = (v - &tb[k]).unwrap().abs().unwrap().max_all().unwrap();
+                d.to_scalar::<f32>().unwrap() as f64
+            })
+            .fold(0.0, f64::max)
+    }
+
+    #[test]
+    fn every_algorithm_runs_updates_the_policy_and_accounts_its_cost() {
+        let dev = Device::Cpu;
+        let mut mc = LlamaConfig::preset("tiny", 256).unwrap();
+        mc.num_hidden_layers = 1;
+        let base = Llama::new(&mc, candle_core::DType::F32, &dev, 1).unwrap();
+        let task = ArithTask { max_operand: 9 };
+        let tok_id = TokenizerId::byte();
+        // A random reward model gives graded rewards (the rule gives a random policy only 0s).
+        let rm = RewardModel::new(&mc, tok_id.clone(), None, &dev, 2).unwrap();
+        let w = rm.model.params().get("score.weight").unwrap().var;
+        let mut rng = Rng::new(3);
+        let noise = rng.normal_vec(mc.hidden_size, 1.0);
+        w.set(&candle_core::Tensor::from_vec(noise, (1, mc.hidden_size), &dev).unwrap())
+            .unwrap();
+        let rewarder = Rewarder::Model(Box::new(rm));
+        let env = RunEnv {
+            task: &task,
+            rewarder: &rewarder,
+            tok: &ByteTokenizer,
+            tok_id: &tok_id,
+            dev: &dev,
+        };
+        let mut live = Vec::new();
+        for (algo, vm) in [
+            (Algo::Remax, ValueMode::Model),
+            (Algo::Ppo, ValueMode::Model),
+            (Algo::Ppo, ValueMode::Head),
+            (Algo::Rloo, ValueMode::Model),
+            (Algo::Grpo, ValueMode::Model),
+        ] {
+            let mut cfg = RlConfig::new(algo);
+            (
+                cfg.iterations,
+                cfg.prompts,
+                cfg.eval_prompts,
+                cfg.max_new_tokens,
+            ) = (2, 2, 2, 3);
+            cfg.value_mode = vm;
+            cfg.lr = 1e-3;
+            let policy = super::super::policy::frozen_copy(&base, &dev).unwrap();
+            let r = run_rl(&policy, &env, &cfg, &mut |_| {}).unwrap();
+            assert_eq!((r.curve.len(), r.evals.len()), (2, 2));
+            assert!(r.curve.iter().all(|c| c.loss.is_finite() && c.actions > 0));
+            assert!(r.mean_times.generation > 0.0 && r.mean_times.backward > 0.0);
+            assert!(
+                diff(&policy, &base) > 0.0,
+                "{algo:?} did not move the policy"
+            );
+            live.push(r.memory);
+        }
+        let p = 4 * base.params().num_elements() as u64;
+        // ReMax: policy + reference (+ the reward model) weights, one gradient, two moments
+        let rm_bytes = live[0].weights - 2 * p;
+        assert!(rm_bytes > 0 && rm_bytes < p + p / 10);
+        assert_eq!(live[0].optimizer_state, 2 * p);
+        // PPO with a value model holds a second trained decoder
+        assert!(live[1].weights >= 2 * p + 2 * rm_bytes && live[1].optimizer_state > 4 * p);
+        // PPO with a value head adds only the head
+        let head = live[2].weights - 2 * p - rm_bytes;
+        assert_eq!(head, 4 * mc.hidden_size as u64);
+    }
+
+    #[test]
+    fn invalid_settings_are_refused_with_the_flag_named() {
+        let mut cfg = RlConfig::new(Algo::Grpo);
+        cfg.group = 1;
+        let e = cfg.validate().unwrap_err().to_string();
+        assert!(e.contains("--group"), "{e}");
+        let mut cfg = RlConfig::new(Algo::Remax);
+        cfg.top_p = 0.0;
+        assert!(cfg.validate().unwrap_err().to_string().contains("--top-p"));
+    }
+}

@@ -72,6 +72,13 @@ pub fn registry() -> Vec<Experiment> {
             ]),
         },
         Experiment {
+            name: "rlhf",
+            about: "ReMax, PPO, RLOO, GRPO on one warm-started tiny model: reward curves, cost table, ReMax reward CI over 3 seeds",
+            runner: Runner::Command(&[
+                "rlhf", "--algo", "remax,ppo,rloo,grpo", "--seeds", "3", "--quick", "--out", "{out}",
+            ]),
+        },
+        Experiment {
             name: "curvature-gap",
             about: "MLP, CNN, tiny transformer: block-heterogeneity score at init vs SGD-momentum/Adam best-lr loss gap",
             runner: Runner::Function(optlab_curvature::gap::reproduce),

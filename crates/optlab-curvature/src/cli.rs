@@ -311,3 +311,7 @@ fn hetero(o: &SpectrumOpts) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+#[path = "cli_tests.rs"]
+mod tests;

@@ -35,6 +35,7 @@ fn every_subcommand_has_help_with_an_example() {
         "curvature",
         "rlhf",
         "rm",
+        "semiopen",
     ] {
         let (ok, out, _) = optlab(&[sub, "--help"]);
         assert!(ok, "{sub} --help failed");

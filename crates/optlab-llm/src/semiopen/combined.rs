@@ -204,3 +204,26 @@ pub fn load_public(dir: &Path, dev: &Device) -> Result<(Manifest, PublicPart)> {
     let p = PublicPart::new(&m.config, m.closed_layers, public, dev)?;
     Ok((m, p))
 }
+
+/// Compare two logits tensors element by element: (elements, elements whose f32 bits
+/// differ, largest absolute difference).
+pub fn logit_diff(a: &Tensor, b: &Tensor) -> Result<(usize, usize, f32)> {
+    let (a, b) = (
+        a.flatten_all()?.to_vec1::<f32>()?,
+        b.flatten_all()?.to_vec1::<f32>()?,
+    );
+    if a.len() != b.len() {
+        anyhow::bail!("logits have {} and {} elements", a.len(), b.len());
+    }
+    let differ = a
+        .iter()
+        .zip(&b)
+        .filter(|(x, y)| x.to_bits() != y.to_bits())
+        .count();
+    let max = a
+        .iter()
+        .zip(&b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0f32, f32::max);
+    Ok((a.len(), differ, max))
+}

@@ -8,16 +8,19 @@
 //!   the public part, and the recombined model (bit-identical logits);
 //! * [`metric`]: RD(k) and the choice of `k` (forward passes only);
 //! * [`attack`] and [`customise`]: fine-tuning simulations on task samples ([`finetune`]);
-//! * [`data`]: task samples, a downstream task, held-out quality, model loading.
+//! * [`data`]: task samples, a downstream task, held-out quality, model loading;
+//! * [`sweep`] and [`experiment`]: attack sweeps over `k` and seeds, and the reproduce study.
 
 pub mod attack;
 pub mod cli;
 pub mod combined;
 pub mod customise;
 pub mod data;
+pub mod experiment;
 pub mod finetune;
 pub mod metric;
 pub mod split;
+pub mod sweep;
 
 #[cfg(test)]
 mod tests;

@@ -88,6 +88,11 @@ pub fn registry() -> Vec<Experiment> {
             about: "Adam vs SGD-momentum on (L0,L1)-smooth cosh problems: lr sweeps, deterministic and noisy, SVG of gradient norm",
             runner: Runner::Function(optlab_curvature::smooth_report::reproduce),
         },
+        Experiment {
+            name: "semiopen",
+            about: "SCARA on a pre-trained tiny Llama: RD(k) metric and chosen k, recovery attacks vs k over 3 seeds, public-only vs open customisation",
+            runner: Runner::Function(optlab_llm::semiopen::experiment::reproduce),
+        },
     ]
 }
 

@@ -200,7 +200,12 @@ pub fn density_svg(h: &Heterogeneity, title: &str) -> String {
             }
         })
         .collect();
-    line_chart(title, "eigenvalue", "density", &series, true, 1e-6)
+    let axes = crate::svg::Axes {
+        log_x: false,
+        log_y: true,
+        floor: 1e-6,
+    };
+    line_chart(title, "eigenvalue", "density", &series, axes)
 }
 
 fn spectrum(o: &SpectrumOpts) -> Result<()> {

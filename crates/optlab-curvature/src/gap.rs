@@ -75,13 +75,14 @@ struct Plan {
 }
 
 fn plan(kind: ModelKind, quick: bool) -> Plan {
-    let (sgd, adam): (Vec<f64>, Vec<f64>) = if quick {
-        (vec![0.01, 0.1, 1.0], vec![1e-3, 3e-3, 1e-2])
-    } else {
-        (
+    // Quick grids: three points around each optimizer's best rate in longer sweeps.
+    let (sgd, adam): (Vec<f64>, Vec<f64>) = match (quick, kind) {
+        (true, ModelKind::Transformer) => (vec![3e-3, 1e-2, 3e-2], vec![3e-4, 1e-3, 3e-3]),
+        (true, _) => (vec![0.03, 0.1, 0.3], vec![3e-3, 1e-2, 3e-2]),
+        (false, _) => (
             vec![1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0],
             vec![1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2],
-        )
+        ),
     };
     let (curv_batch, train_batch, eval_batch) = match kind {
         ModelKind::Mlp | ModelKind::Cnn => (if quick { 64 } else { 256 }, 64, 512),

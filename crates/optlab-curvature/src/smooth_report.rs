@@ -11,7 +11,23 @@ use crate::smooth::{
     best_deterministic, lr_grid, run, stochastic_cell, CoshProblem, Method, Noise, Setup,
     StochasticCell,
 };
-use crate::svg::{line_chart, Series};
+use crate::svg::{line_chart, Axes, Series};
+
+const AXES: Axes = Axes {
+    log_x: true,
+    log_y: true,
+    floor: 1e-12,
+};
+
+/// Plot points `(t + 1, ‖∇f‖)`, capped at 100x the initial norm so a diverging run stays on
+/// the chart (it ends where it left the finite region).
+fn points(trace: &[(usize, f64)]) -> (Vec<f64>, Vec<f64>) {
+    let cap = 100.0 * trace.first().map_or(1.0, |t| t.1);
+    trace
+        .iter()
+        .map(|&(t, g)| ((t + 1) as f64, g.min(cap)))
+        .unzip()
+}
 
 /// Options of `optlab curvature smooth`.
 #[derive(Debug, Clone, clap::Args)]
@@ -262,7 +278,7 @@ fn det_svg(p: &CoshProblem, adam: Method, r: &Report, iters: usize, eps: f64) ->
                 &x0,
                 0,
             );
-            let (xs, ys) = run.trace.iter().map(|&(t, g)| (t as f64, g)).unzip();
+            let (xs, ys) = points(&run.trace);
             series.push(Series {
                 name: format!("{name} ({lr:.1e})"),
                 xs,
@@ -273,9 +289,9 @@ fn det_svg(p: &CoshProblem, adam: Method, r: &Report, iters: usize, eps: f64) ->
             "deterministic, Δ = {:.0e}: gradient norm vs iteration",
             last.delta
         );
-        return line_chart(&title, "iteration", "‖∇f‖", &series, true, 1e-12);
+        return line_chart(&title, "iteration + 1", "‖∇f‖", &series, AXES);
     }
-    line_chart("deterministic", "iteration", "‖∇f‖", &series, true, 1e-12)
+    line_chart("deterministic", "iteration + 1", "‖∇f‖", &series, AXES)
 }
 
 type Sweep = [(StochasticCell, Vec<(usize, f64)>)];
@@ -285,7 +301,7 @@ fn stoch_svg(r: &Report, sg: &Sweep, ad: &Sweep) -> String {
     let pick = |cells: &Sweep, lr: f64| cells.iter().find(|c| c.0.lr == lr).map(|c| c.1.clone());
     let mut add = |name: String, tr: Option<Vec<(usize, f64)>>| {
         if let Some(tr) = tr {
-            let (xs, ys) = tr.iter().map(|&(t, g)| (t as f64, g)).unzip();
+            let (xs, ys) = points(&tr);
             series.push(Series { name, xs, ys });
         }
     };
@@ -305,7 +321,7 @@ fn stoch_svg(r: &Report, sg: &Sweep, ad: &Sweep) -> String {
         "stochastic (noise {} + {}·|∇f|), Δ = {:.0e}: median ‖∇f‖ over {} seeds",
         r.noise.abs, r.noise.rel, r.stochastic_delta, r.seeds
     );
-    line_chart(&title, "iteration", "‖∇f‖", &series, true, 1e-12)
+    line_chart(&title, "iteration + 1", "‖∇f‖", &series, AXES)
 }
 
 /// `optlab reproduce curvature-smooth`: the sweep with Adam's default β2 = 0.999 and additive

@@ -45,30 +45,46 @@ fn fmt_num(v: f64) -> String {
     }
 }
 
-/// A line chart of `series` (`log_y`: base-10 log axis; points ≤ `floor` are clipped to it).
+/// Axis scaling of [`line_chart`].
+#[derive(Debug, Clone, Copy)]
+pub struct Axes {
+    /// Base-10 log x axis (non-positive x are skipped).
+    pub log_x: bool,
+    /// Base-10 log y axis (y below `floor` is drawn at `floor`).
+    pub log_y: bool,
+    /// Smallest y drawn on a log axis.
+    pub floor: f64,
+}
+
+/// A line chart of `series` on `axes`.
 pub fn line_chart(
     title: &str,
     x_label: &str,
     y_label: &str,
     series: &[Series],
-    log_y: bool,
-    floor: f64,
+    axes: Axes,
 ) -> String {
+    let Axes {
+        log_x,
+        log_y,
+        floor,
+    } = axes;
     let ty = |y: f64| if log_y { y.max(floor).log10() } else { y };
+    let tx = |x: f64| if log_x { x.log10() } else { x };
     let pts = series
         .iter()
         .flat_map(|s| s.xs.iter().zip(&s.ys))
-        .filter(|(x, y)| x.is_finite() && y.is_finite());
+        .filter(|(x, y)| tx(**x).is_finite() && y.is_finite());
     let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
     for (&x, &y) in pts {
-        let y = ty(y);
+        let (x, y) = (tx(x), ty(y));
         (x0, x1, y0, y1) = (x0.min(x), x1.max(x), y0.min(y), y1.max(y));
     }
     if x0 > x1 {
         (x0, x1, y0, y1) = (0.0, 1.0, 0.0, 1.0);
     }
     let (w, h, left, top, pw, ph) = (900.0, 520.0, 80.0, 40.0, 600.0, 420.0);
-    let sx = |x: f64| left + pw * (x - x0) / (x1 - x0).max(1e-300);
+    let sx = |x: f64| left + pw * (tx(x) - x0) / (x1 - x0).max(1e-300);
     let sy = |y: f64| top + ph * (y1 - ty(y)) / (y1 - y0).max(1e-300);
     let mut s = String::new();
     let _ = writeln!(s, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" font-family=\"sans-serif\" font-size=\"12\">");
@@ -113,7 +129,7 @@ pub fn line_chart(
             .xs
             .iter()
             .zip(&se.ys)
-            .filter(|(x, y)| x.is_finite() && y.is_finite())
+            .filter(|(x, y)| tx(**x).is_finite() && y.is_finite())
             .map(|(&x, &y)| format!("{:.1},{:.1}", sx(x), sy(y)))
             .collect();
         let dash = if k >= COLORS.len() {

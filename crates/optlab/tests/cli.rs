@@ -33,6 +33,8 @@ fn every_subcommand_has_help_with_an_example() {
         "bench",
         "lp",
         "curvature",
+        "sft",
+        "sft-eval",
         "rlhf",
         "rm",
         "semiopen",
@@ -151,5 +153,51 @@ fn reproduce_lists_the_registered_experiments_and_rejects_unknown_ones() {
     assert!(
         !ok && err.contains("unknown experiment `nonsense`"),
         "{err}"
+    );
+}
+
+#[test]
+fn sft_reports_malformed_json_lines_and_skips_or_rejects_them() {
+    let dir = tmp("sft-bad");
+    std::fs::create_dir_all(&dir).unwrap();
+    let data = dir.join("d.jsonl");
+    let mut text = String::new();
+    for i in 0..6 {
+        text.push_str(&format!(
+            "{{\"prompt\": \"what is {i}?\", \"response\": \"{i}\"}}\n"
+        ));
+    }
+    text.push_str("{\"prompt\": \"broken\"\n");
+    std::fs::write(&data, text).unwrap();
+    let d = data.display().to_string();
+    let out = dir.join("run").display().to_string();
+    let (ok, _, err) = optlab(&["sft", "--data", &d, "--on-bad-line", "error", "--out", &out]);
+    assert!(!ok);
+    assert!(err.contains("d.jsonl:7: malformed JSON"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    let (ok, stdout, err) = optlab(&[
+        "sft",
+        "--data",
+        &d,
+        "--pretrain-steps",
+        "1",
+        "--steps",
+        "1",
+        "--batch",
+        "2",
+        "--json",
+        "--out",
+        &out,
+    ]);
+    assert!(ok, "{err}");
+    assert!(
+        err.contains("warning: skipped") && err.contains("d.jsonl:7"),
+        "{err}"
+    );
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v["skipped_records"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        v["train_examples"].as_u64().unwrap() + v["held_out_examples"].as_u64().unwrap(),
+        6
     );
 }

@@ -187,7 +187,6 @@ pub fn load_base(
 pub fn load_data(
     d: &DataArgs,
     seed: u64,
-    quiet: bool,
 ) -> Result<(Vec<SftExample>, Vec<SftExample>, Vec<String>)> {
     let Some(path) = &d.data else {
         let (t, v) = embedded_dataset(seed, d.n_train, d.n_held_out);
@@ -202,7 +201,8 @@ pub fn load_data(
         }
         None => split_held_out(loaded.examples, d.val_fraction),
     };
-    if !quiet {
+    // Printed even with --json (to stderr), so a skipped record is never silent.
+    {
         for b in &loaded.bad {
             eprintln!("warning: skipped {b}");
         }
@@ -220,7 +220,7 @@ pub fn load_data(
 pub fn run(a: SftArgs) -> Result<()> {
     let dev = Device::Cpu;
     std::fs::create_dir_all(&a.out)?;
-    let (train_ex, val_ex, bad) = load_data(&a.data, a.seed, a.json)?;
+    let (train_ex, val_ex, bad) = load_data(&a.data, a.seed)?;
     let base = load_base(&a.base, a.seed, &a.out, a.json, &dev)?;
     let (train, val) = (encode_all(&base, &train_ex)?, encode_all(&base, &val_ex)?);
     let spec = RunSpec {
@@ -376,15 +376,13 @@ pub fn run_eval(a: SftEvalArgs) -> Result<()> {
     if a.base.gguf.is_none() && a.base.model_dir.is_none() && a.base.run.is_none() {
         bail!("name the model to evaluate: --run DIR, --model-dir DIR or --gguf FILE");
     }
-    let (_, held, _) = load_data(&a.data, a.seed, a.json)?;
+    let (_, held, _) = load_data(&a.data, a.seed)?;
     let m = load_base(&a.base, a.seed, &out, a.json, &dev)?;
     let tasks = match &a.tasks {
         Some(p) => {
             let l = load_examples(p, a.data.on_bad_line)?;
-            if !a.json {
-                for b in &l.bad {
-                    eprintln!("warning: skipped {b}");
-                }
+            for b in &l.bad {
+                eprintln!("warning: skipped {b}");
             }
             checkable(&l.examples)
         }

@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod data;
 pub mod evaluate;
+pub mod experiment;
 pub mod gen;
 pub mod loss;
 pub mod metrics;

@@ -132,6 +132,8 @@ pub struct EvalReport {
     pub diversity_checkable: Option<Diversity>,
     /// pass@k on the checkable prompts.
     pub pass: Option<PassAtK>,
+    /// A few prompts with their first sampled responses, for reading.
+    pub samples: Vec<(String, Vec<String>)>,
 }
 
 /// Evaluate `m`: perplexity on `held_out` (tokenised), then `spec.n` samples for each of the
@@ -169,7 +171,18 @@ pub fn evaluate_model(
     };
     let chk = pools(checkable, spec.checkable_prompts)?;
     let opn = pools(open, spec.open_prompts)?;
+    let mut samples = Vec::new();
+    for (set, p) in chk.iter().chain(opn.iter()) {
+        for (ex, pool) in set.iter().zip(p).take(2) {
+            let prompt = ex
+                .prompt_messages()
+                .last()
+                .map_or(String::new(), |m| m.content.clone());
+            samples.push((prompt, pool.iter().take(4).cloned().collect()));
+        }
+    }
     Ok(EvalReport {
+        samples,
         perplexity,
         diversity_open: opn.as_ref().map(|(_, p)| diversity(p)),
         diversity_checkable: chk.as_ref().map(|(_, p)| diversity(p)),

@@ -59,6 +59,11 @@ pub fn registry() -> Vec<Experiment> {
             runner: Runner::Function(train_demo),
         },
         Experiment {
+            name: "sft-gem",
+            about: "tiny Llama pre-trained on the embedded corpus, SFT with CE vs GEM (best of 2-3 lrs): perplexity, diversity, pass@1..16",
+            runner: Runner::Function(optlab_llm::sft::experiment::reproduce),
+        },
+        Experiment {
             name: "portfolio",
             about: "Black-Litterman view agent vs baselines on the embedded market, 3 seeds, 10 bps costs",
             runner: Runner::Command(&["portfolio", "train", "--seeds", "3", "--out", "{out}"]),

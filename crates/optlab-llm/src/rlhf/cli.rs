@@ -19,7 +19,7 @@ use super::task::ArithTask;
 #[derive(Debug, clap::Args)]
 #[command(
     after_help = "Example:\n  optlab rlhf --algo remax --out runs/rlhf\n  \
-optlab rlhf --algo remax,ppo,rloo,grpo --seeds 3 --quick --out runs/rlhf-compare\n  \
+optlab rlhf --algo remax,ppo,rloo,grpo --seeds 3 --baseline-seeds 1 --quick --out runs/rlhf-compare\n  \
 optlab rlhf --policy runs/rlhf/sft --reward-model runs/rm --algo ppo --value head"
 )]
 pub struct RlhfArgs {
@@ -29,6 +29,10 @@ pub struct RlhfArgs {
     /// Seeds per algorithm (start/end reward gets a 95 % CI over them).
     #[arg(long, default_value_t = 1)]
     pub seeds: usize,
+    /// Seeds for ppo, rloo and grpo when fewer than --seeds are wanted (the cost table uses
+    /// each algorithm's first seed).
+    #[arg(long)]
+    pub baseline_seeds: Option<usize>,
     /// Smaller settings (warm start, iterations, evaluation prompts).
     #[arg(long)]
     pub quick: bool,
@@ -143,7 +147,11 @@ pub fn run(a: RlhfArgs) -> Result<()> {
     std::fs::create_dir_all(&runs_dir)?;
     let mut results = Vec::new();
     for &algo in &a.algo {
-        for s in 0..a.seeds {
+        let seeds = match (algo, a.baseline_seeds) {
+            (Algo::Remax, _) | (_, None) => a.seeds,
+            (_, Some(n)) => n.clamp(1, a.seeds),
+        };
+        for s in 0..seeds {
             let mut cfg = RlConfig::new(algo);
             cfg.iterations = a.iterations.unwrap_or(if a.quick { 30 } else { 40 });
             cfg.prompts = a.prompts;
@@ -153,7 +161,7 @@ pub fn run(a: RlhfArgs) -> Result<()> {
             cfg.ppo_epochs = a.ppo_epochs;
             cfg.value_mode = a.value;
             cfg.eval_prompts = a.eval_prompts.unwrap_or(if a.quick { 128 } else { 200 });
-            cfg.eval_every = (cfg.iterations / 4).max(1);
+            cfg.eval_every = (cfg.iterations / if a.quick { 2 } else { 4 }).max(1);
             cfg.seed = a.seed + s as u64;
             let policy = frozen_copy(&sft, &dev)?;
             let r = run_rl(&policy, &env, &cfg, &mut log)?;

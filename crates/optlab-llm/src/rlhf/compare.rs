@@ -46,7 +46,7 @@ pub fn summarise(results: &[RunResult], sft: serde_json::Value, out: &Path) -> R
             .map(|(i, e)| {
                 let ys: Vec<f64> = runs
                     .iter()
-                    .filter_map(|r| r.evals.get(i).map(|x| x.reward))
+                    .filter_map(|r| r.evals.get(i).map(|x| x.expected_accuracy))
                     .collect();
                 (
                     e.iter as f64,
@@ -58,12 +58,15 @@ pub fn summarise(results: &[RunResult], sft: serde_json::Value, out: &Path) -> R
     }
     let mut text = String::from("Cost per iteration (first seed of each algorithm):\n");
     text.push_str(&cost_table(&costs));
-    text.push_str("\nHeld-out mean reward, start -> end (mean +- 95% CI half-width over seeds):\n");
+    text.push_str(
+        "\nHeld-out expected verifiable reward (exact), start -> end, mean +- 95% CI half-width over seeds;\n\
+         then the sampled reward of the run's rewarder and the greedy accuracy (means):\n",
+    );
     for c in &changes {
         text.push_str(&format!(
-            "{:<6} seeds {}: {:.3} +- {:.3} -> {:.3} +- {:.3} (change {:+.3} +- {:.3}); greedy accuracy {:.3} -> {:.3}\n",
+            "{:<6} seeds {}: {:.4} +- {:.4} -> {:.4} +- {:.4} (change {:+.4} +- {:.4}); sampled {:.3} -> {:.3}; greedy {:.3} -> {:.3}\n",
             c.algo, c.seeds, c.start.0, c.start.1, c.end.0, c.end.1, c.change.0, c.change.1,
-            c.greedy_start.0, c.greedy_end.0
+            c.sampled_reward.0 .0, c.sampled_reward.1 .0, c.greedy_start.0, c.greedy_end.0
         ));
     }
     let svg = reward_svg(&series);

@@ -61,12 +61,15 @@ pub struct RewardChange {
     pub algo: String,
     /// Seeds.
     pub seeds: usize,
-    /// Mean held-out reward before training, and the 95 % CI half-width over seeds.
+    /// Mean held-out expected verifiable reward (exact) before training, and the 95 % CI
+    /// half-width over seeds.
     pub start: (f64, f64),
     /// Same after training.
     pub end: (f64, f64),
     /// Mean and CI half-width of the per-seed change (end - start).
     pub change: (f64, f64),
+    /// Mean sampled reward of the run's rewarder before and after training (with CIs).
+    pub sampled_reward: ((f64, f64), (f64, f64)),
     /// Same for greedy accuracy.
     pub greedy_start: (f64, f64),
     /// Same for greedy accuracy after training.
@@ -79,8 +82,8 @@ pub fn reward_change(runs: &[&RunResult]) -> Option<RewardChange> {
     let pick = |f: &dyn Fn(&RunResult) -> Option<f64>| -> Vec<f64> {
         runs.iter().filter_map(|r| f(r)).collect()
     };
-    let s = pick(&|r| r.evals.first().map(|e| e.reward));
-    let e = pick(&|r| r.evals.last().map(|e| e.reward));
+    let s = pick(&|r| r.evals.first().map(|e| e.expected_accuracy));
+    let e = pick(&|r| r.evals.last().map(|e| e.expected_accuracy));
     let d: Vec<f64> = s.iter().zip(&e).map(|(a, b)| b - a).collect();
     Some(RewardChange {
         algo: first.config.algo.name().into(),
@@ -88,6 +91,10 @@ pub fn reward_change(runs: &[&RunResult]) -> Option<RewardChange> {
         start: mean_ci95(&s),
         end: mean_ci95(&e),
         change: mean_ci95(&d),
+        sampled_reward: (
+            mean_ci95(&pick(&|r| r.evals.first().map(|e| e.reward))),
+            mean_ci95(&pick(&|r| r.evals.last().map(|e| e.reward))),
+        ),
         greedy_start: mean_ci95(&pick(&|r| r.evals.first().map(|e| e.greedy_accuracy))),
         greedy_end: mean_ci95(&pick(&|r| r.evals.last().map(|e| e.greedy_accuracy))),
     })
@@ -150,7 +157,7 @@ pub fn remax_over_ppo(rows: &[CostRow]) -> Option<Ratios> {
     })
 }
 
-/// SVG line chart of held-out reward against iteration, one line per `(label, points)`.
+/// SVG line chart of held-out expected reward against iteration, one line per `(label, points)`.
 pub fn reward_svg(series: &[(String, Vec<(f64, f64)>)]) -> String {
     let (w, h, m) = (640.0, 360.0, 48.0);
     let xmax = series
@@ -178,7 +185,7 @@ pub fn reward_svg(series: &[(String, Vec<(f64, f64)>)]) -> String {
          <line x1=\"{m}\" y1=\"{m}\" x2=\"{m}\" y2=\"{b}\" stroke=\"black\"/>\n\
          <text x=\"{cx}\" y=\"{ty}\" text-anchor=\"middle\">iteration (0 to {xmax})</text>\n\
          <text x=\"6\" y=\"{m}\">{yhi:.3}</text><text x=\"6\" y=\"{b}\">{ylo:.3}</text>\n\
-         <text x=\"{cx}\" y=\"20\" text-anchor=\"middle\">held-out mean reward</text>\n",
+         <text x=\"{cx}\" y=\"20\" text-anchor=\"middle\">held-out expected verifiable reward</text>\n",
         b = h - m,
         r = w - m,
         cx = w / 2.0,

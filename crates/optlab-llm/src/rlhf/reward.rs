@@ -220,18 +220,27 @@ pub fn pad_rows(rows: &[Vec<u32>], dev: &Device) -> Result<(Tensor, Vec<usize>)>
 }
 
 /// Bradley-Terry loss `mean(-log sigmoid(r_chosen - r_rejected))` (computed stably as
-/// `softplus(-(d))`) and the fraction of pairs ranked correctly.
+/// `softplus(-d)`) and the fraction of pairs ranked correctly (ties count one half).
 pub fn bradley_terry(chosen: &Tensor, rejected: &Tensor) -> Result<(Tensor, f64)> {
     let d = (chosen - rejected)?;
     // softplus(-d) = max(-d, 0) + log(1 + exp(-|d|))
     let neg = d.neg()?;
     let sp = (neg.relu()? + (d.abs()?.neg()?.exp()? + 1.0)?.log()?)?;
+    // A tie is a coin flip: half a correct ranking.
     let acc = d
         .to_dtype(DType::F64)?
         .to_vec1::<f64>()?
         .iter()
-        .filter(|x| **x > 0.0)
-        .count() as f64
+        .map(|x| {
+            if *x > 0.0 {
+                1.0
+            } else if *x == 0.0 {
+                0.5
+            } else {
+                0.0
+            }
+        })
+        .sum::<f64>()
         / d.dim(0)?.max(1) as f64;
     Ok((sp.mean_all()?, acc))
 }
@@ -283,6 +292,6 @@ mod tests {
             .sum::<f64>()
             / 3.0;
         assert!((l.to_scalar::<f32>().unwrap() as f64 - want).abs() < 1e-6);
-        assert!((acc - 1.0 / 3.0).abs() < 1e-12);
+        assert!((acc - 0.5).abs() < 1e-12);
     }
 }

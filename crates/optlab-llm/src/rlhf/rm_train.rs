@@ -178,8 +178,8 @@ mod tests {
             seed: 0,
         };
         let s = train_reward_model(&rm, &train, &held, &c, &dev, &mut |_| {}).unwrap();
-        // a zero-initialised head scores every row 0: loss ln 2, accuracy 0 (ties are not wins)
-        assert_eq!(s.accuracy_before, 0.0);
+        // a zero-initialised head scores every row 0: loss ln 2, every pair a tie (accuracy 1/2)
+        assert_eq!(s.accuracy_before, 0.5);
         let first: f64 = s.losses[..5].iter().sum::<f64>() / 5.0;
         let (train_loss, _) = evaluate_pairs(&rm, &train, 8, &dev).unwrap();
         assert!((first - 2f64.ln()).abs() < 0.05, "first losses {first}");

@@ -122,9 +122,128 @@ impl Batch {
     }
 }
 
+/// Probability that [`optlab_core::generate::pick_token`] draws `target` from `logits` under
+/// `cfg` (temperature, top-k, top-p as it applies them; greedy gives 1 or 0). Multiplied
+/// over a response's tokens it is the exact chance of sampling that response.
+pub fn pick_probability(logits: &[f32], target: u32, cfg: &SamplingConfig) -> f64 {
+    let target = target as usize;
+    if target >= logits.len() {
+        return 0.0;
+    }
+    if cfg.temperature <= 0.0 {
+        let best = logits
+            .iter()
+            .enumerate()
+            .fold((0usize, f32::NEG_INFINITY), |b, (i, &v)| {
+                if v > b.1 {
+                    (i, v)
+                } else {
+                    b
+                }
+            });
+        return if best.0 == target { 1.0 } else { 0.0 };
+    }
+    let mut idx: Vec<usize> = (0..logits.len()).collect();
+    idx.sort_by(|&a, &b| logits[b].total_cmp(&logits[a]));
+    if cfg.top_k > 0 {
+        idx.truncate(cfg.top_k);
+    }
+    let m = logits[idx[0]] as f64;
+    let mut probs: Vec<f64> = idx
+        .iter()
+        .map(|&i| ((logits[i] as f64 - m) / cfg.temperature).exp())
+        .collect();
+    let total: f64 = probs.iter().sum();
+    probs.iter_mut().for_each(|p| *p /= total);
+    if cfg.top_p < 1.0 {
+        let mut acc = 0.0;
+        let mut keep = 0;
+        for p in &probs {
+            if acc >= cfg.top_p {
+                break;
+            }
+            acc += p;
+            keep += 1;
+        }
+        idx.truncate(keep.max(1));
+        probs.truncate(keep.max(1));
+    }
+    let total: f64 = probs.iter().sum();
+    idx.iter()
+        .zip(&probs)
+        .find(|(i, _)| **i == target)
+        .map_or(0.0, |(_, p)| p / total)
+}
+
+/// Exact probability that sampling with `cfg` from `model` answers each prompt with exactly
+/// `responses[i]` (one batched forward pass, no sampling noise).
+pub fn response_probabilities(
+    model: &Llama,
+    prompts: &[&[u32]],
+    responses: &[&[u32]],
+    cfg: &SamplingConfig,
+    dev: &Device,
+) -> Result<Vec<f64>> {
+    let b = Batch::new(prompts, responses, dev)?;
+    let logits = model
+        .forward(&b.inputs)?
+        .to_dtype(DType::F32)?
+        .to_vec3::<f32>()?;
+    let targets = b.targets.to_vec2::<u32>()?;
+    Ok(b.spans
+        .iter()
+        .enumerate()
+        .map(|(i, &(s, n))| {
+            (s..s + n)
+                .map(|t| pick_probability(&logits[i][t], targets[i][t], cfg))
+                .product()
+        })
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use optlab_core::generate::pick_token;
+
+    #[test]
+    fn pick_probability_matches_pick_token_frequencies() {
+        let logits = [0.3f32, 2.0, 1.1, -0.5, 1.9];
+        for (t, k, p) in [(1.0, 0, 1.0), (0.7, 0, 0.8), (1.3, 3, 0.95), (1.0, 0, 0.3)] {
+            let cfg = SamplingConfig {
+                temperature: t,
+                top_k: k,
+                top_p: p,
+                max_new_tokens: 1,
+                stop_ids: vec![],
+            };
+            let mut rng = Rng::new(9);
+            let n = 40_000;
+            let mut counts = [0usize; 5];
+            for _ in 0..n {
+                counts[pick_token(&logits, &cfg, &mut rng) as usize] += 1;
+            }
+            let total: f64 = (0..5).map(|i| pick_probability(&logits, i, &cfg)).sum();
+            assert!((total - 1.0).abs() < 1e-9);
+            for (i, c) in counts.iter().enumerate() {
+                let want = pick_probability(&logits, i as u32, &cfg);
+                let got = *c as f64 / n as f64;
+                assert!(
+                    (got - want).abs() < 0.01,
+                    "t {t} k {k} p {p} token {i}: {got} vs {want}"
+                );
+            }
+        }
+        let greedy = SamplingConfig {
+            temperature: 0.0,
+            top_k: 0,
+            top_p: 1.0,
+            max_new_tokens: 1,
+            stop_ids: vec![],
+        };
+        assert_eq!(pick_probability(&logits, 1, &greedy), 1.0);
+        assert_eq!(pick_probability(&logits, 4, &greedy), 0.0);
+    }
 
     #[test]
     fn batch_marks_response_targets_and_round_trips_rows() {

@@ -13,8 +13,8 @@ use super::config::RlConfig;
 use super::cost::{reset_rss_peak, rss, MemoryAccount, PhaseTimes};
 use super::learner::{IterRecord, Learner, Rewarder};
 use super::reward::TokenizerId;
-use super::rollout::respond;
-use super::task::{arith_reward, ArithTask};
+use super::rollout::{respond, response_probabilities};
+use super::task::{arith_reward, ArithTask, STOP_BYTE};
 
 /// Seed of the held-out evaluation prompts (the same for every run).
 pub const EVAL_SEED: u64 = 0xE7A1;
@@ -24,6 +24,9 @@ pub const EVAL_SEED: u64 = 0xE7A1;
 pub struct EvalPoint {
     /// Iterations done before it.
     pub iter: usize,
+    /// Exact expected verifiable reward of the sampling policy: the mean over prompts of the
+    /// probability of sampling exactly the answer and the stop byte (no sampling noise).
+    pub expected_accuracy: f64,
     /// Mean reward (of the run's rewarder) of one sampled response per prompt.
     pub reward: f64,
     /// Fraction of sampled responses with the exact answer.
@@ -77,6 +80,17 @@ pub fn evaluate(
 ) -> Result<EvalPoint> {
     let (task, rewarder, tok, dev) = (env.task, env.rewarder, env.tok, env.dev);
     let prompts = task.prompts(EVAL_SEED, n);
+    let ids: Vec<Vec<u32>> = prompts
+        .iter()
+        .map(|p| tok.encode(&p.text))
+        .collect::<optlab_core::Result<_>>()?;
+    let answers: Vec<Vec<u32>> = prompts
+        .iter()
+        .map(|p| tok.encode(&format!("{}{}", p.answer, STOP_BYTE as char)))
+        .collect::<optlab_core::Result<_>>()?;
+    let id_refs: Vec<&[u32]> = ids.iter().map(Vec::as_slice).collect();
+    let a_refs: Vec<&[u32]> = answers.iter().map(Vec::as_slice).collect();
+    let probs = response_probabilities(model, &id_refs, &a_refs, &learner.sampling(false), dev)?;
     let (mut rew, mut acc, mut gacc) = (0.0, 0.0, 0.0);
     for p in &prompts {
         let ids = tok.encode(&p.text)?;
@@ -89,6 +103,7 @@ pub fn evaluate(
     let k = n.max(1) as f64;
     Ok(EvalPoint {
         iter: 0,
+        expected_accuracy: probs.iter().sum::<f64>() / k,
         reward: rew / k,
         accuracy: acc / k,
         greedy_accuracy: gacc / k,
@@ -118,8 +133,9 @@ pub fn run_rl(
         let mut e = evaluate(learner, policy, env, cfg.eval_prompts, &mut eval_rng)?;
         e.iter = iter;
         log(&format!(
-            "{} iter {iter:>4}: held-out reward {:.3}, sampled accuracy {:.3}, greedy accuracy {:.3}",
+            "{} iter {iter:>4}: held-out expected accuracy {:.4}, sampled reward {:.3}, sampled accuracy {:.3}, greedy accuracy {:.3}",
             cfg.algo.name(),
+            e.expected_accuracy,
             e.reward,
             e.accuracy,
             e.greedy_accuracy

@@ -80,7 +80,8 @@ pub fn registry() -> Vec<Experiment> {
             name: "rlhf",
             about: "ReMax, PPO, RLOO, GRPO on one warm-started tiny model: reward curves, cost table, ReMax reward CI over 3 seeds",
             runner: Runner::Command(&[
-                "rlhf", "--algo", "remax,ppo,rloo,grpo", "--seeds", "3", "--quick", "--out", "{out}",
+                "rlhf", "--algo", "remax,ppo,rloo,grpo", "--seeds", "3", "--baseline-seeds", "1",
+                "--quick", "--out", "{out}",
             ]),
         },
         Experiment {

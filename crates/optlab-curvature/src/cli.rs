@@ -56,6 +56,13 @@ pub struct ModelOpts {
     /// Seed of weights, data and probe vectors.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Your own Llama-family model: a Hugging Face-style folder (config.json,
+    /// model.safetensors, tokenizer.json); replaces `--model`.
+    #[arg(long)]
+    pub model_dir: Option<PathBuf>,
+    /// Text the model dir's batch is drawn from (default: the generated corpus).
+    #[arg(long, requires = "model_dir")]
+    pub text: Option<PathBuf>,
     /// JSON output.
     #[arg(long)]
     pub json: bool,
@@ -134,8 +141,19 @@ pub fn bench(model: ModelKind, batch: usize, reps: usize, seed: u64) -> Result<(
     Ok(())
 }
 
+/// The model's name in outputs: the folder given, or the built-in kind.
+fn label(m: &ModelOpts) -> String {
+    match &m.model_dir {
+        Some(d) => d.display().to_string(),
+        None => format!("{:?}", m.model).to_lowercase(),
+    }
+}
+
 fn objective(m: &ModelOpts) -> Result<FixedBatch> {
-    Ok(FixedBatch::new(m.model, DType::F64, m.batch, m.seed)?)
+    Ok(match &m.model_dir {
+        Some(dir) => FixedBatch::from_model_dir(dir, m.text.as_deref(), m.batch, m.seed)?,
+        None => FixedBatch::new(m.model, DType::F64, m.batch, m.seed)?,
+    })
 }
 
 fn blocks(m: &ModelOpts) -> Result<()> {
@@ -215,15 +233,17 @@ fn spectrum(o: &SpectrumOpts) -> Result<()> {
         .map(|s| serde_json::json!({"block": s.name, "numel": s.numel, "top": s.top, "bottom": s.bottom, "grad_evals": s.grad_evals, "seconds": s.seconds}))
         .collect();
     if let Some(dir) = &o.out {
-        let doc = serde_json::json!({"model": o.model.model, "batch": o.model.batch, "seed": o.model.seed, "slq": cfg, "blocks": spectra});
+        let doc = serde_json::json!({"model": label(&o.model), "batch": o.model.batch, "seed": o.model.seed, "slq": cfg, "blocks": spectra});
         let j = write(dir, "spectrum.json", &serde_json::to_string_pretty(&doc)?)?;
         let mut files = vec![j.display().to_string()];
         // One density per measured selection, on one grid (the heterogeneity machinery).
         if spectra.len() >= 2 {
             let h = heterogeneity(&spectra, &cfg)?;
             let title = format!(
-                "Hessian block spectra, {:?} (SLQ {} probes x {} steps)",
-                o.model.model, cfg.probes, cfg.steps
+                "Hessian block spectra, {} (SLQ {} probes x {} steps)",
+                label(&o.model),
+                cfg.probes,
+                cfg.steps
             );
             files.push(
                 write(dir, "spectrum.svg", &density_svg(&h, &title))?
@@ -278,7 +298,7 @@ fn hetero(o: &SpectrumOpts) -> Result<()> {
     let (spectra, cfg) = measure(o, false)?;
     let h = heterogeneity(&spectra, &cfg)?;
     if let Some(dir) = &o.out {
-        let doc = serde_json::json!({"model": o.model.model, "batch": o.model.batch, "seed": o.model.seed, "slq": cfg, "heterogeneity": h});
+        let doc = serde_json::json!({"model": label(&o.model), "batch": o.model.batch, "seed": o.model.seed, "slq": cfg, "heterogeneity": h});
         write(
             dir,
             "heterogeneity.json",
@@ -289,7 +309,7 @@ fn hetero(o: &SpectrumOpts) -> Result<()> {
         println!(
             "{}",
             serde_json::to_string_pretty(
-                &serde_json::json!({"model": o.model.model, "score": h.score, "blocks": h.names, "js": h.js})
+                &serde_json::json!({"model": label(&o.model), "score": h.score, "blocks": h.names, "js": h.js})
             )?
         );
         return Ok(());

@@ -92,3 +92,48 @@ fn heterogeneity_and_errors() {
     .unwrap_err();
     assert!(e.to_string().contains("at least two blocks"), "{e}");
 }
+
+#[test]
+fn spectrum_of_a_model_folder_and_a_clear_error_for_a_missing_one() {
+    use optlab_core::models::{save_model_dir, Llama, LlamaConfig};
+    use optlab_core::tokenizer::word_level_tokenizer_json;
+    let dir = std::env::temp_dir().join(format!("optlab-curv-dir-{}", std::process::id()));
+    let words = ["the", "cat", "sat", "on", "mat", "a", "dog", "ran"];
+    let mut cfg = LlamaConfig::preset("tiny", words.len() + 1).unwrap();
+    cfg.hidden_size = 32;
+    cfg.intermediate_size = 64;
+    cfg.num_hidden_layers = 1;
+    let m = Llama::new(&cfg, candle_core::DType::F32, &candle_core::Device::Cpu, 3).unwrap();
+    save_model_dir(&m, &word_level_tokenizer_json(&words), &dir).unwrap();
+    let text = dir.join("corpus.txt");
+    std::fs::write(&text, "the cat sat on the mat a dog ran ".repeat(40)).unwrap();
+    let (d, t) = (dir.to_str().unwrap(), text.to_str().unwrap());
+    let out = dir.join("out");
+    exec(&[
+        "spectrum",
+        "--model-dir",
+        d,
+        "--text",
+        t,
+        "--batch",
+        "2",
+        "--probes",
+        "1",
+        "--steps",
+        "4",
+        "--grid-points",
+        "500",
+        "--block",
+        "model.layers.0.mlp.up_proj.weight",
+        "--out",
+        out.to_str().unwrap(),
+        "--json",
+    ])
+    .unwrap();
+    let json = std::fs::read_to_string(out.join("spectrum.json")).unwrap();
+    assert!(json.contains("model.layers.0.mlp.up_proj.weight") && json.contains(d));
+    let missing = dir.join("nope");
+    let e = exec(&["blocks", "--model-dir", missing.to_str().unwrap()]).unwrap_err();
+    assert!(e.to_string().contains("nope"), "{e}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

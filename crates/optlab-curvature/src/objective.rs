@@ -4,9 +4,11 @@
 //! families of the experiments (an MLP and a small CNN on synthetic images, the tiny Llama
 //! on the generated corpus) and [`FixedBatch`] pins one batch so the loss is deterministic.
 
+use std::path::Path;
+
 use candle_core::{DType, Device, Tensor};
-use optlab_core::data::{generated_corpus, TokenDataset};
-use optlab_core::models::{lm_loss, Llama, LlamaConfig, Mlp, SmallCnn};
+use optlab_core::data::{generated_corpus, read_corpus, TokenDataset};
+use optlab_core::models::{lm_loss, load_model_dir, Llama, LlamaConfig, Mlp, SmallCnn};
 use optlab_core::params::ParamStore;
 use optlab_core::rng::Rng;
 use optlab_core::tokenizer::ByteTokenizer;
@@ -170,6 +172,50 @@ impl FixedBatch {
         let (x, y) = task.fixed_batch(batch, dtype, seed)?;
         Ok(Self {
             net: Net::build(kind, dtype, seed)?,
+            x,
+            y,
+        })
+    }
+}
+
+impl FixedBatch {
+    /// A Llama from a Hugging Face-style folder (`config.json`, `model.safetensors`,
+    /// `tokenizer.json`) converted to f64, on a fixed batch of `batch` sequences of
+    /// [`SEQ_LEN`] tokens drawn (with `seed`) from `text`, or from the generated corpus.
+    pub fn from_model_dir(
+        dir: &Path,
+        text: Option<&Path>,
+        batch: usize,
+        seed: u64,
+    ) -> Result<Self> {
+        if batch == 0 {
+            return Err(CurvError::Config("batch size must be at least 1".into()));
+        }
+        let dev = Device::Cpu;
+        let (m32, tok) = load_model_dir(dir, &dev)?;
+        let cfg = m32.config().clone();
+        let m = Llama::new(&cfg, DType::F64, &dev, seed)?;
+        m.params()
+            .assign(m32.params().tensors(), &dir.join("model.safetensors"))?;
+        let text = match text {
+            Some(p) => read_corpus(p)?,
+            None => generated_corpus(seed, 200_000),
+        };
+        let data = TokenDataset::from_text(&text, &tok, 0.0)?;
+        if let Some(&bad) = data
+            .train_tokens()
+            .iter()
+            .find(|&&t| t as usize >= cfg.vocab_size)
+        {
+            return Err(CurvError::Config(format!(
+                "{}: tokenizer produced id {bad}, beyond the model's vocabulary of {}",
+                dir.display(),
+                cfg.vocab_size
+            )));
+        }
+        let (x, y) = data.train_batch(&mut Rng::new(seed), batch, SEQ_LEN, &dev)?;
+        Ok(Self {
+            net: Net::Lm(Box::new(m)),
             x,
             y,
         })

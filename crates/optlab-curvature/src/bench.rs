@@ -26,8 +26,36 @@ pub struct HvpBench {
     pub grad_seconds: f64,
     /// Median seconds per HVP (two gradients, parameter shifts and the difference).
     pub hvp_seconds: f64,
-    /// `hvp_seconds / grad_seconds`: the HVP cost in gradient evaluations.
+    /// `hvp_seconds / grad_seconds`: the HVP cost in gradient evaluations (wall clock).
     pub ratio: f64,
+    /// Process CPU seconds (all threads) of all timed gradients.
+    pub grad_cpu_seconds: f64,
+    /// Process CPU seconds of all timed HVPs.
+    pub hvp_cpu_seconds: f64,
+    /// `hvp_cpu_seconds / grad_cpu_seconds`: the same cost in CPU time, which other load on
+    /// the machine disturbs far less than wall time.
+    pub cpu_ratio: f64,
+    /// 1-minute load average when the run ended (other processes share the cores).
+    pub load_average: Option<f64>,
+}
+
+/// CPU seconds this process has used (user + system, all threads), from `/proc/self/stat`.
+fn cpu_seconds() -> Option<f64> {
+    let s = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    let rest = &s[s.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
+}
+
+fn load_average() -> Option<f64> {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -36,7 +64,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 /// Time `reps` gradients and `reps` whole-model HVPs (interleaved, after one warm-up each)
-/// on `kind` in f64 with a fixed batch.
+/// on `kind` in f64 with a fixed batch: median wall times and total process CPU times.
 pub fn bench_hvp(kind: ModelKind, batch: usize, reps: usize, seed: u64) -> Result<HvpBench> {
     let obj = FixedBatch::new(kind, DType::F64, batch, seed)?;
     let params = obj.params().params();
@@ -47,13 +75,16 @@ pub fn bench_hvp(kind: ModelKind, batch: usize, reps: usize, seed: u64) -> Resul
     hvp.apply(&v)?;
     let reps = reps.max(1);
     let (mut g, mut h) = (Vec::with_capacity(reps), Vec::with_capacity(reps));
+    let (mut gc, mut hc) = (0.0, 0.0);
     for _ in 0..reps {
-        let t = Instant::now();
+        let (t, c) = (Instant::now(), cpu_seconds().unwrap_or(0.0));
         gradient(&obj, &params)?;
         g.push(t.elapsed().as_secs_f64());
-        let t = Instant::now();
+        gc += cpu_seconds().unwrap_or(0.0) - c;
+        let (t, c) = (Instant::now(), cpu_seconds().unwrap_or(0.0));
         hvp.apply(&v)?;
         h.push(t.elapsed().as_secs_f64());
+        hc += cpu_seconds().unwrap_or(0.0) - c;
     }
     let (gs, hs) = (median(g), median(h));
     Ok(HvpBench {
@@ -64,5 +95,9 @@ pub fn bench_hvp(kind: ModelKind, batch: usize, reps: usize, seed: u64) -> Resul
         grad_seconds: gs,
         hvp_seconds: hs,
         ratio: hs / gs,
+        grad_cpu_seconds: gc,
+        hvp_cpu_seconds: hc,
+        cpu_ratio: if gc > 0.0 { hc / gc } else { f64::NAN },
+        load_average: load_average(),
     })
 }

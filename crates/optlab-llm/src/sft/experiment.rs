@@ -142,7 +142,7 @@ pub fn reproduce(quick: bool, out: &Path) -> Result<serde_json::Value> {
     let (pre_steps, steps, lrs, n_chk, n_open) = if quick {
         (120, 80, vec![1e-3, 3e-3], 24, 12)
     } else {
-        (600, 300, vec![3e-4, 1e-3, 3e-3], 64, 32)
+        (400, 200, vec![3e-4, 1e-3, 3e-3], 64, 32)
     };
     let pcfg = PretrainConfig {
         size: "tiny".into(),

@@ -182,11 +182,22 @@ impl ParamStore {
         Ok(())
     }
 
-    /// Current values as a name → tensor map (for saving).
+    /// Current values as a name → tensor map (for saving). The tensors share storage with
+    /// the parameters, and optlab's optimizers update in place, so they change with the next
+    /// step: use [`ParamStore::snapshot`] to keep values.
     pub fn tensors(&self) -> HashMap<String, Tensor> {
         self.lock()
             .iter()
             .map(|p| (p.name.clone(), p.var.as_tensor().clone()))
+            .collect()
+    }
+
+    /// Deep copies of the current values (unaffected by later in-place updates), e.g. to
+    /// restore weights with [`ParamStore::assign`] or to check that nothing changed.
+    pub fn snapshot(&self) -> Result<HashMap<String, Tensor>> {
+        self.lock()
+            .iter()
+            .map(|p| Ok((p.name.clone(), p.var.as_tensor().copy()?)))
             .collect()
     }
 

@@ -53,6 +53,28 @@ pub enum OptimCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Experiment (a): pre-train with AdamW, Adam-mini and Adam, each over a learning-rate
+    /// sweep; table, JSON and loss curves (SVG).
+    #[command(after_help = "Example:\n  optlab optim pretrain --quick --out runs/pretrain")]
+    Pretrain {
+        /// Shared experiment settings.
+        #[command(flatten)]
+        args: crate::cli_experiments::ExperimentArgs,
+        /// Learning rates to sweep (comma-separated); default depends on the size.
+        #[arg(long, value_delimiter = ',')]
+        lrs: Option<Vec<f64>>,
+    },
+    /// Experiment (b): pre-train on corpus A, fine-tune on corpus B with AdamW, Adam-mini and
+    /// MoFO; A-loss rise, B loss and distance from the pre-trained weights.
+    #[command(after_help = "Example:\n  optlab optim forgetting --quick --json")]
+    Forgetting {
+        /// Shared experiment settings.
+        #[command(flatten)]
+        args: crate::cli_experiments::ExperimentArgs,
+        /// Fine-tuning learning rates (comma-separated).
+        #[arg(long, value_delimiter = ',')]
+        lrs: Option<Vec<f64>>,
+    },
 }
 
 /// Run `optlab optim ...`.
@@ -77,6 +99,8 @@ pub fn run(args: OptimArgs) -> anyhow::Result<()> {
             }
             crate::bench::bench(&model, steps, json).map(|_| ())
         }
+        OptimCommand::Pretrain { args, lrs } => crate::cli_experiments::run_pretrain(args, lrs),
+        OptimCommand::Forgetting { args, lrs } => crate::cli_experiments::run_forgetting(args, lrs),
     }
 }
 

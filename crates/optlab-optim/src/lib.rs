@@ -18,6 +18,8 @@ mod adam;
 mod adam_mini;
 pub mod bench;
 pub mod cli;
+pub mod cli_experiments;
+pub mod experiments;
 mod common;
 pub mod mofo;
 pub mod partition;

@@ -85,6 +85,16 @@ pub fn registry() -> Vec<Experiment> {
             ]),
         },
         Experiment {
+            name: "optim-pretrain",
+            about: "pre-training with AdamW, Adam-mini and Adam, each at its best of 3 learning rates: best validation loss, state bytes, SVG",
+            runner: Runner::Function(optlab_optim::cli_experiments::reproduce_pretrain),
+        },
+        Experiment {
+            name: "optim-forgetting",
+            about: "pre-train on corpus A, fine-tune on corpus B with AdamW, Adam-mini, MoFO: B loss, A-loss rise, distance moved",
+            runner: Runner::Function(optlab_optim::cli_experiments::reproduce_forgetting),
+        },
+        Experiment {
             name: "curvature-gap",
             about: "MLP, CNN, tiny transformer: block-heterogeneity score at init vs SGD-momentum/Adam best-lr loss gap",
             runner: Runner::Function(optlab_curvature::gap::reproduce),

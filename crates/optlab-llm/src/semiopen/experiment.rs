@@ -73,16 +73,16 @@ impl ExperimentConfig {
         } else {
             Self {
                 size: "tiny".into(),
-                pretrain_steps: 600,
+                pretrain_steps: 300,
                 pretrain_batch: 16,
                 seeds: vec![0, 1, 2],
                 samples: 128,
-                attack: ft(100),
+                attack: ft(60),
                 donor: true,
                 custom_samples: 128,
                 custom: FinetuneConfig {
                     clip: 0.0,
-                    ..ft(100)
+                    ..ft(60)
                 },
             }
         }

@@ -215,3 +215,47 @@ pub fn run_rm(a: RmArgs) -> Result<()> {
 pub fn dpo_demo_path() -> &'static Path {
     Path::new("assets-cache/dpo_en_demo.json")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+    use optlab_core::models::{Llama, LlamaConfig};
+
+    #[derive(Parser)]
+    struct Cmd {
+        #[command(flatten)]
+        a: RlhfArgs,
+    }
+
+    #[test]
+    fn a_reward_model_for_another_tokenizer_is_refused_before_training() {
+        let dev = Device::Cpu;
+        let dir = std::env::temp_dir().join(format!("optlab-rlhf-cli-{}", std::process::id()));
+        let mut cfg = LlamaConfig::preset("tiny", 256).unwrap();
+        cfg.num_hidden_layers = 1;
+        let policy = Llama::new(&cfg, candle_core::DType::F32, &dev, 0).unwrap();
+        save_byte_policy(&policy, &dir.join("policy")).unwrap();
+        let foreign = TokenizerId::hf(br#"{"model": {"type": "BPE"}}"#, 256);
+        let rm = RewardModel::new(&cfg, foreign, None, &dev, 0).unwrap();
+        rm.save(&dir.join("rm")).unwrap();
+        let s = |p: &str| dir.join(p).display().to_string();
+        let args = [
+            "optlab",
+            "--policy",
+            &s("policy"),
+            "--reward-model",
+            &s("rm"),
+            "--out",
+            &s("out"),
+        ];
+        let e = run(Cmd::try_parse_from(args).unwrap().a).unwrap_err();
+        let msg = format!("{e:#}");
+        assert!(
+            msg.contains("tokenizer mismatch") && msg.contains("hf tokenizer"),
+            "{msg}"
+        );
+        assert!(!dir.join("out").join("runs").exists(), "training started");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -60,7 +60,8 @@ pub enum LpCommand {
         #[arg(long)]
         presolve: bool,
         /// Start from a primal-dual pair: a JSON file with arrays "x" and "y" (e.g. a file
-        /// written by --write-solution).
+        /// written by --write-solution), or `pdhg-net:DIR` to predict one with a PDHG-Net
+        /// model folder (see `optlab lp net-train`).
         #[arg(long)]
         warm_start: Option<PathBuf>,
     },
@@ -95,6 +96,8 @@ pub enum LpCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Train a PDHG-Net warm-start model on a generated instance family.
+    NetTrain(crate::pdhg_net::cmd::NetTrainArgs),
 }
 
 /// First-order method choices on the command line.
@@ -155,7 +158,10 @@ pub fn run(args: LpArgs) -> anyhow::Result<()> {
                 opts.iteration_limit = k;
             }
             if let Some(ws) = warm_start {
-                opts.warm_start = Some(read_warm_start(&ws, p.num_cols(), p.num_rows())?);
+                opts.warm_start = Some(match crate::pdhg_net::cmd::model_dir(&ws) {
+                    Some(dir) => crate::pdhg_net::cmd::predict_warm_start(&dir, &p)?,
+                    None => read_warm_start(&ws, p.num_cols(), p.num_rows())?,
+                });
             }
             let sol = solve(&p, &opts);
             if let Some(path) = write_solution {
@@ -215,6 +221,7 @@ pub fn run(args: LpArgs) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        LpCommand::NetTrain(a) => crate::pdhg_net::cmd::run_net_train(a),
     }
 }
 

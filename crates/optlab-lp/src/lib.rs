@@ -7,7 +7,9 @@
 //!   primal-weight updates) on a Ruiz + Pock–Chambolle scaled problem, terminating on the
 //!   relative KKT error, with infeasibility rays; optional [`presolve`]-lite.
 //! * [`generate`]: planted covering/packing LPs and PageRank LPs of any size.
-//! * [`cli`]: `optlab lp solve|generate` and `optlab bench lp`.
+//! * [`pdhg_net`]: PDHG-Net (unrolled PDHG in candle) trained on a generated family, as the
+//!   first stage of a two-stage solve.
+//! * [`cli`]: `optlab lp solve|generate|net-train` and `optlab bench lp`.
 //!
 //! ```
 //! use optlab_lp::{parse_mps, solve, MpsFormat, SolveOptions, Status};
@@ -32,6 +34,7 @@ pub mod model;
 pub mod mps_read;
 pub mod mps_write;
 pub mod pdhg;
+pub mod pdhg_net;
 pub mod presolve;
 pub mod scaling;
 pub mod solution;

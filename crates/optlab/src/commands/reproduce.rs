@@ -109,6 +109,11 @@ pub fn registry() -> Vec<Experiment> {
             about: "SCARA on a pre-trained tiny Llama: RD(k) metric and chosen k, recovery attacks vs k over 3 seeds, public-only vs open customisation",
             runner: Runner::Function(optlab_llm::semiopen::experiment::reproduce),
         },
+        Experiment {
+            name: "pdhg-net",
+            about: "PDHG-Net trained on small PageRank LPs: PDHG iterations and time to 1e-4 on larger held-out LPs, cold vs warm start",
+            runner: Runner::Function(optlab_lp::pdhg_net::experiment::reproduce),
+        },
     ]
 }
 

@@ -1,0 +1,116 @@
+//! Command-line pieces: `optlab lp net-train` and the `--warm-start pdhg-net:DIR` stage.
+
+use super::model::NetShape;
+use super::train::{train, TrainOptions};
+use super::NetModel;
+use crate::cli::Family;
+use crate::model::LpProblem;
+use anyhow::{bail, Result};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Prefix of `--warm-start` values that name a PDHG-Net model folder.
+pub const PREFIX: &str = "pdhg-net:";
+
+/// Arguments of `optlab lp net-train`.
+#[derive(clap::Args, Debug)]
+#[command(
+    after_help = "Example:\n  optlab lp net-train --family pagerank --n 200 --instances 64 --epochs 30 --out model/\n  \
+                  optlab lp generate pagerank --nodes 5000 --out pr.mps\n  \
+                  optlab lp solve pr.mps --warm-start pdhg-net:model/"
+)]
+pub struct NetTrainArgs {
+    /// Instance family to generate and train on.
+    #[arg(long, value_enum, default_value_t = Family::Pagerank)]
+    pub family: Family,
+    /// Instance size: PageRank nodes, or covering/packing columns (rows = n/2).
+    #[arg(long, default_value_t = 200)]
+    pub n: usize,
+    /// Number of training instances.
+    #[arg(long, default_value_t = 64)]
+    pub instances: usize,
+    /// Passes over the training instances.
+    #[arg(long, default_value_t = 30)]
+    pub epochs: usize,
+    /// Unrolled PDHG layers K.
+    #[arg(long, default_value_t = 4)]
+    pub layers: usize,
+    /// Channels d of the expanded iterates.
+    #[arg(long, default_value_t = 64)]
+    pub channels: usize,
+    /// AdamW learning rate.
+    #[arg(long, default_value_t = 1e-3)]
+    pub lr: f64,
+    /// Relative KKT tolerance of the PDHG solves that label the instances.
+    #[arg(long, default_value_t = 1e-6)]
+    pub label_tol: f64,
+    /// Seed of the instances and the initial weights.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Output folder (model.safetensors + config.json).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Print a JSON summary instead of the per-epoch loss.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs `optlab lp net-train`.
+pub fn run_net_train(a: NetTrainArgs) -> Result<()> {
+    let o = TrainOptions {
+        family: a.family,
+        size: a.n,
+        instances: a.instances,
+        epochs: a.epochs,
+        shape: NetShape {
+            layers: a.layers,
+            channels: a.channels,
+        },
+        lr: a.lr,
+        seed: a.seed,
+        label_tol: a.label_tol,
+        verbose: !a.json,
+    };
+    let t = Instant::now();
+    let model = train(&o)?;
+    let train_s = t.elapsed().as_secs_f64();
+    model.save(&a.out)?;
+    let tr = &model.config.training;
+    if a.json {
+        let v = serde_json::json!({"out": a.out.display().to_string(), "train_s": train_s,
+            "initial_loss": tr["initial_loss"], "final_loss": tr["final_loss"],
+            "config": model.config});
+        println!("{v}");
+    } else {
+        println!(
+            "wrote {} ({} params, loss {} -> {}, {train_s:.1} s)",
+            a.out.display(),
+            model.net.store.num_elements(),
+            tr["initial_loss"],
+            tr["final_loss"]
+        );
+    }
+    Ok(())
+}
+
+/// The model folder of a `--warm-start pdhg-net:DIR` value, or `None` for a JSON file path.
+pub fn model_dir(ws: &Path) -> Option<PathBuf> {
+    ws.to_str()
+        .and_then(|s| s.strip_prefix(PREFIX))
+        .map(PathBuf::from)
+}
+
+/// Stage one of `optlab lp solve --warm-start pdhg-net:DIR`: loads the model, predicts
+/// `(x, y)` for `p` and reports the prediction time on stderr.
+pub fn predict_warm_start(dir: &Path, p: &LpProblem) -> Result<(Vec<f64>, Vec<f64>)> {
+    if dir.as_os_str().is_empty() {
+        bail!("--warm-start pdhg-net: needs a model folder, e.g. pdhg-net:model/");
+    }
+    let model = NetModel::load(dir)?;
+    let pred = model.predict(p)?;
+    eprintln!(
+        "pdhg-net prediction {:.4} s ({} family, K={}, d={})",
+        pred.time_s, model.config.family, model.config.shape.layers, model.config.shape.channels
+    );
+    Ok((pred.x, pred.y))
+}

@@ -107,6 +107,18 @@ pub fn rss() -> Option<(u64, u64)> {
     Some((field("VmRSS:")?, field("VmHWM:")?))
 }
 
+/// CPU seconds (user + system, all threads) this process has used, from `/proc/self/stat`
+/// at the usual 100 clock ticks per second; `None` where that file does not exist. Unlike
+/// wall time it does not grow when other processes compete for the cores.
+pub fn cpu_seconds() -> Option<f64> {
+    let s = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    let rest = &s[s.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
+    Some(ticks as f64 / 100.0)
+}
+
 /// Reset the resident-set high-water mark to the current RSS (Linux `clear_refs` value 5), so
 /// each algorithm's peak is its own; false where the kernel refuses.
 pub fn reset_rss_peak() -> bool {
@@ -129,6 +141,19 @@ mod tests {
         assert!((p.total() - p.backward).abs() < 1e-12);
         if let Some((rss, hwm)) = rss() {
             assert!(rss > 0 && hwm >= rss);
+        }
+        if let Some(c0) = cpu_seconds() {
+            let t0 = std::time::Instant::now();
+            let mut x = 0u64;
+            while t0.elapsed().as_millis() < 300 {
+                x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
+            }
+            std::hint::black_box(x);
+            let used = cpu_seconds().unwrap() - c0;
+            assert!(
+                used > 0.0 && used < 5.0,
+                "busy 0.3 s wall used {used} s CPU"
+            );
         }
         let cfg = LlamaConfig::preset("tiny", 256).unwrap();
         // doubling the batch doubles the estimate

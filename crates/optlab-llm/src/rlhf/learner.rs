@@ -14,7 +14,7 @@ use optlab_core::train::{
 use serde::Serialize;
 
 use super::config::{Algo, RlConfig, ValueMode};
-use super::cost::{activation_bytes, MemoryAccount, Phase, PhaseTimes};
+use super::cost::{activation_bytes, cpu_seconds, MemoryAccount, Phase, PhaseTimes};
 use super::losses::{
     k3_per_token, masked_mean, ppo_policy_loss, reinforce_loss, token_logprobs, value_loss,
 };
@@ -81,6 +81,8 @@ pub struct IterRecord {
     pub actions: usize,
     /// Wall time by phase.
     pub times: PhaseTimes,
+    /// CPU seconds of the whole iteration (all threads), when the platform reports them.
+    pub cpu: Option<f64>,
     /// Live tensor bytes by component.
     pub memory: MemoryAccount,
 }
@@ -194,6 +196,7 @@ impl<'a> Learner<'a> {
     ) -> Result<IterRecord> {
         let c = self.cfg.clone();
         let mut times = PhaseTimes::default();
+        let cpu0 = cpu_seconds();
         let k = if matches!(c.algo, Algo::Rloo | Algo::Grpo) {
             c.group
         } else {
@@ -297,6 +300,7 @@ impl<'a> Learner<'a> {
             loss: loss.to_dtype(candle_core::DType::F64)?.to_scalar::<f64>()?,
             actions: batch.actions(),
             times,
+            cpu: cpu_seconds().zip(cpu0).map(|(b, a)| b - a),
             memory,
         })
     }

@@ -14,6 +14,8 @@ pub struct CostRow {
     pub algo: String,
     /// Mean seconds per iteration, all phases.
     pub sec_per_iter: f64,
+    /// Mean CPU seconds per iteration (all threads).
+    pub cpu_per_iter: Option<f64>,
     /// Mean seconds per iteration: generation.
     pub generation: f64,
     /// ... forward passes.
@@ -41,6 +43,7 @@ impl CostRow {
         Self {
             algo: r.config.algo.name().into(),
             sec_per_iter: t.total(),
+            cpu_per_iter: r.mean_cpu,
             generation: t.generation,
             forward: t.forward,
             backward: t.backward,
@@ -104,13 +107,14 @@ pub fn reward_change(runs: &[&RunResult]) -> Option<RewardChange> {
 pub fn cost_table(rows: &[CostRow]) -> String {
     let mb = |b: u64| b as f64 / 1e6;
     let mut s = String::from(
-        "algo    s/iter   gen     fwd     bwd     opt     live MB  weights MB  optim MB  RSS peak MB  RSS rise MB\n",
+        "algo    s/iter  cpu s   gen     fwd     bwd     opt     live MB  weights MB  optim MB  RSS peak MB  RSS rise MB\n",
     );
     for r in rows {
         s.push_str(&format!(
-            "{:<7} {:>6.3}  {:>6.3}  {:>6.3}  {:>6.3}  {:>6.3}  {:>7.2}  {:>10.2}  {:>8.2}  {:>11}  {:>11}\n",
+            "{:<7} {:>6.3}  {:>6}  {:>6.3}  {:>6.3}  {:>6.3}  {:>6.3}  {:>7.2}  {:>10.2}  {:>8.2}  {:>11}  {:>11}\n",
             r.algo,
             r.sec_per_iter,
+            r.cpu_per_iter.map_or("n/a".into(), |c| format!("{c:.3}")),
             r.generation,
             r.forward,
             r.backward,
@@ -126,8 +130,9 @@ pub fn cost_table(rows: &[CostRow]) -> String {
     }
     if let Some(q) = remax_over_ppo(rows) {
         s.push_str(&format!(
-            "ReMax / PPO: time per iteration {:.2}x, live tensor bytes {:.2}x, RSS peak {}\n",
+            "ReMax / PPO: time per iteration {:.2}x, CPU time per iteration {}, live tensor bytes {:.2}x, RSS peak {}\n",
             q.time,
+            q.cpu.map_or("n/a".into(), |x| format!("{x:.2}x")),
             q.live_bytes,
             q.rss_peak.map_or("n/a".into(), |x| format!("{x:.2}x")),
         ));
@@ -140,6 +145,8 @@ pub fn cost_table(rows: &[CostRow]) -> String {
 pub struct Ratios {
     /// Seconds per iteration.
     pub time: f64,
+    /// CPU seconds per iteration.
+    pub cpu: Option<f64>,
     /// Live tensor bytes.
     pub live_bytes: f64,
     /// RSS high-water marks.
@@ -152,6 +159,7 @@ pub fn remax_over_ppo(rows: &[CostRow]) -> Option<Ratios> {
     let p = rows.iter().find(|r| r.algo == "ppo")?;
     Some(Ratios {
         time: r.sec_per_iter / p.sec_per_iter,
+        cpu: r.cpu_per_iter.zip(p.cpu_per_iter).map(|(a, b)| a / b),
         live_bytes: r.live_bytes as f64 / p.live_bytes as f64,
         rss_peak: r.rss_peak.zip(p.rss_peak).map(|(a, b)| a as f64 / b as f64),
     })
@@ -217,6 +225,7 @@ mod tests {
         CostRow {
             algo: algo.into(),
             sec_per_iter: sec,
+            cpu_per_iter: Some(sec * 2.0),
             generation: sec / 2.0,
             forward: sec / 4.0,
             backward: sec / 8.0,
@@ -234,8 +243,9 @@ mod tests {
         let rows = [row("remax", 1.0, 500), row("ppo", 2.0, 1000)];
         let q = remax_over_ppo(&rows).unwrap();
         assert_eq!((q.time, q.live_bytes, q.rss_peak), (0.5, 0.5, Some(1.0)));
+        assert_eq!(q.cpu, Some(0.5));
         let t = cost_table(&rows);
-        assert!(t.contains("time per iteration 0.50x, live tensor bytes 0.50x, RSS peak 1.00x"));
+        assert!(t.contains("time per iteration 0.50x, CPU time per iteration 0.50x, live tensor bytes 0.50x, RSS peak 1.00x"));
         assert!(t.lines().nth(1).unwrap().trim_end().ends_with("3.0"), "{t}");
         assert!(remax_over_ppo(&rows[..1]).is_none());
         let svg = reward_svg(&[("remax".into(), vec![(0.0, 0.2), (10.0, 0.3)])]);

@@ -46,6 +46,8 @@ pub struct RunResult {
     pub evals: Vec<EvalPoint>,
     /// Mean seconds per iteration by phase.
     pub mean_times: PhaseTimes,
+    /// Mean CPU seconds per iteration (all threads), where measurable.
+    pub mean_cpu: Option<f64>,
     /// Largest per-iteration live tensor account.
     pub memory: MemoryAccount,
     /// Resident set at the start of the run (bytes).
@@ -165,6 +167,8 @@ pub fn run_rl(
         }
     }
     let n = cfg.iterations as f64;
+    let cpus: Vec<f64> = curve.iter().filter_map(|c| c.cpu).collect();
+    let mean_cpu = (cpus.len() == curve.len()).then(|| cpus.iter().sum::<f64>() / n);
     let mean_times = PhaseTimes {
         generation: total.generation / n,
         forward: total.forward / n,
@@ -176,6 +180,7 @@ pub fn run_rl(
         curve,
         evals,
         mean_times,
+        mean_cpu,
         memory,
         rss_start,
         rss_peak: rss().map(|r| r.1),

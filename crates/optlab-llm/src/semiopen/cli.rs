@@ -2,17 +2,18 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use candle_core::{Device, Tensor};
 use clap::{Args, Subcommand};
 
-use super::combined::{load_split, logit_diff};
+use super::combined::load_split;
 use super::data::{
     blocks, downstream_lines, encode_lines, load_owner, quality, task_lines, OwnerModel,
 };
 use super::experiment::{self, ExperimentConfig};
 use super::finetune::FinetuneConfig;
 use super::metric::{plan, plan_table, DEFAULT_TAU};
+use super::serve::{serve, verify_split};
 use super::split::write_split;
 use super::sweep::{attack_table, random_quality, run_one, summarise, Closed, SweepSetup};
 
@@ -125,9 +126,30 @@ enum Cmd {
         /// The original model folder to compare against.
         #[arg(long)]
         model_dir: Option<PathBuf>,
+        /// The original GGUF file to compare against.
+        #[arg(long, conflicts_with = "model_dir")]
+        gguf: Option<PathBuf>,
+        /// Ask the closed part of a running `optlab semiopen serve` at this address.
+        #[arg(long)]
+        remote: Option<String>,
         /// JSON output.
         #[arg(long)]
         json: bool,
+    },
+    /// Serve the closed part's hidden states over HTTP (POST /hidden, JSON token ids).
+    #[command(
+        after_help = "Example:\n  optlab semiopen serve --split runs/split --addr 127.0.0.1:8477\n  optlab semiopen verify --split runs/split --remote 127.0.0.1:8477 --model-dir runs/train/model"
+    )]
+    Serve {
+        /// Split folder.
+        #[arg(long)]
+        split: PathBuf,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8477")]
+        addr: String,
+        /// Stop after this many requests (default: serve forever).
+        #[arg(long)]
+        requests: Option<usize>,
     },
     /// Recovery attack: rebuild the k closed layers from N samples, score vs the original.
     #[command(
@@ -273,8 +295,30 @@ pub fn run(args: SemiopenArgs) -> Result<()> {
         Cmd::Verify {
             split,
             model_dir,
+            gguf,
+            remote,
             json,
-        } => verify(&split, model_dir.as_deref(), json, &dev),
+        } => verify(
+            &split,
+            remote.as_deref(),
+            &ModelArgs { model_dir, gguf },
+            json,
+        ),
+        Cmd::Serve {
+            split,
+            addr,
+            requests,
+        } => {
+            let (m, semi) = load_split(&split, &dev)?;
+            let listener = std::net::TcpListener::bind(&addr)
+                .with_context(|| format!("cannot listen on {addr}"))?;
+            eprintln!(
+                "serving the {} closed layers of {} on http://{addr}/hidden",
+                m.closed_layers,
+                split.display()
+            );
+            serve(&semi.closed, m.config.vocab_size, listener, requests)
+        }
         Cmd::Attack {
             model,
             eval,
@@ -373,36 +417,26 @@ pub fn run(args: SemiopenArgs) -> Result<()> {
     }
 }
 
-fn verify(split: &Path, model_dir: Option<&Path>, json: bool, dev: &Device) -> Result<()> {
-    let (m, semi) = load_split(split, dev)?;
-    let ids = Tensor::from_vec(
-        (0..64u32)
-            .map(|i| (i * 31 + 7) % m.config.vocab_size as u32)
-            .collect::<Vec<_>>(),
-        (2, 32),
-        dev,
-    )?;
-    let logits = semi.forward(&ids)?;
-    let mut value =
-        serde_json::json!({"manifest_ok": true, "k": m.closed_layers, "layers": m.num_layers});
+fn verify(split: &Path, remote: Option<&str>, original: &ModelArgs, json: bool) -> Result<()> {
+    let dev = Device::Cpu;
+    let o = match original.model_dir.is_some() || original.gguf.is_some() {
+        true => Some(load(original, &dev)?),
+        false => None,
+    };
+    let r = verify_split(split, remote, o.as_ref().map(|o| &o.model), &dev)?;
+    let via = if r.remote { "over HTTP" } else { "in-process" };
     let mut text = format!(
-        "{}: manifest and files agree (k = {}, {} layers); recombined model runs\n",
+        "{}: manifest and files agree (k = {}, {} layers); recombined model runs ({via})\n",
         split.display(),
-        m.closed_layers,
-        m.num_layers
+        r.k,
+        r.layers
     );
-    if let Some(dir) = model_dir {
-        let o = load_owner(Some(dir), None, dev)?;
-        let (n, differ, max_diff) = logit_diff(&logits, &o.model.forward(&ids)?)?;
-        value["logits_compared"] = n.into();
-        value["logits_differing_bits"] = differ.into();
-        value["max_abs_diff"] = max_diff.into();
-        text +=
-            &format!("logits vs the original: {differ} of {n} differ (max |diff| {max_diff:e})\n");
-        if differ > 0 {
-            print(json, &value, &text)?;
+    if let (Some(n), Some(d), Some(m)) = (r.logits_compared, r.logits_differing, r.max_abs_diff) {
+        text += &format!("logits vs the original: {d} of {n} differ (max |diff| {m:e})\n");
+        if d > 0 {
+            print(json, &r, &text)?;
             bail!("the recombined model's logits differ from the original's");
         }
     }
-    print(json, &value, &text)
+    print(json, &r, &text)
 }

@@ -5,7 +5,8 @@
 //!
 //! * [`split`]: closed/public safetensors files and a checked manifest;
 //! * [`combined`]: the closed part behind the narrow [`combined::ClosedPart`] interface,
-//!   the public part, and the recombined model (bit-identical logits);
+//!   the public part, and the recombined model (bit-identical logits); [`serve`]: the
+//!   closed part as a local HTTP service and its client;
 //! * [`metric`]: RD(k) and the choice of `k` (forward passes only);
 //! * [`attack`] and [`customise`]: fine-tuning simulations on task samples ([`finetune`]);
 //! * [`data`]: task samples, a downstream task, held-out quality, model loading;
@@ -19,6 +20,7 @@ pub mod data;
 pub mod experiment;
 pub mod finetune;
 pub mod metric;
+pub mod serve;
 pub mod split;
 pub mod sweep;
 

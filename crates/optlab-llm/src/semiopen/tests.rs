@@ -246,3 +246,32 @@ fn downstream_task_facts_are_correct() {
     }
     assert_eq!(task_lines(1, 17).len(), 17);
 }
+
+#[test]
+fn closed_part_over_http_gives_the_same_logits_and_refuses_bad_ids() {
+    use super::combined::{ClosedPart, SemiOpenModel};
+    use super::serve::{serve, HttpClosedPart};
+    let m = model(8);
+    let dir = tmp("http");
+    write_split(&m, 2, None, &dir).unwrap();
+    let (_, local) = load_split(&dir, &Device::Cpu).unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    std::thread::scope(|s| {
+        s.spawn(|| serve(&local.closed, 256, listener, Some(2)).unwrap());
+        let (_, public) = load_public(&dir, &Device::Cpu).unwrap();
+        let remote = SemiOpenModel {
+            closed: HttpClosedPart::new(&addr, 2),
+            public,
+        };
+        let want = bits(&m.forward(&ids()).unwrap());
+        assert_eq!(bits(&remote.forward(&ids()).unwrap()), want);
+        let bad = Tensor::from_vec(vec![3u32, 999], (1, 2), &Device::Cpu).unwrap();
+        let err = format!("{:#}", remote.closed.hidden(&bad).unwrap_err());
+        assert!(
+            err.contains("token id 999 is outside the vocabulary"),
+            "{err}"
+        );
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -103,8 +103,11 @@ pub fn perplexity(
     if usable.is_empty() {
         bail!("no held-out example has a response token within {seq_len} tokens");
     }
+    // Keep one batch's logits near 2^25 floats (128 MB): a 49k vocabulary needs small batches.
+    let vocab = model.config().vocab_size;
+    let batch = batch.min((1usize << 25) / (seq_len * vocab).max(1)).max(1);
     let (mut sum, mut tokens) = (0.0, 0);
-    for chunk in usable.chunks(batch.max(1)) {
+    for chunk in usable.chunks(batch) {
         let b = padded_batch(chunk, seq_len, 0, &dev)?;
         let out = sft_loss(&b.logits(model)?, &b.targets, &SftLoss::CE, None)?;
         sum += out.ce_sum;

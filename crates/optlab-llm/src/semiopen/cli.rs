@@ -7,9 +7,8 @@ use candle_core::{Device, Tensor};
 use clap::{Args, Subcommand};
 
 use super::combined::load_split;
-use super::data::{
-    blocks, downstream_lines, encode_lines, load_owner, quality, task_lines, OwnerModel,
-};
+use super::customise::{customise_seeds, customise_table};
+use super::data::{blocks, encode_lines, load_owner, quality, task_lines, OwnerModel};
 use super::experiment::{self, ExperimentConfig};
 use super::finetune::FinetuneConfig;
 use super::metric::{plan, plan_table, DEFAULT_TAU};
@@ -370,45 +369,16 @@ pub fn run(args: SemiopenArgs) -> Result<()> {
             json,
         } => {
             let o = load(&model, &dev)?;
-            let tok = o.tokenizer.as_ref();
-            let held = blocks(
-                &encode_lines(&downstream_lines(77, 400), tok)?,
-                8,
-                64,
-                8,
-                &dev,
+            let rows = customise_seeds(
+                &o.model,
+                k,
+                o.tokenizer.as_ref(),
+                t.samples,
+                &seeds(seed, t.seeds)?,
+                &tune(&t),
+                &out,
             )?;
-            let mut rows = Vec::new();
-            let mut text =
-                "seed  trainable%  before (loss/acc)  public-only        fully open\n".to_string();
-            for s in seeds(seed, t.seeds)? {
-                let samples = encode_lines(&downstream_lines(2_000 + s, t.samples), tok)?;
-                let ft = FinetuneConfig {
-                    seed: s,
-                    clip: 0.0,
-                    ..tune(&t)
-                };
-                let c = super::customise::customise(
-                    &o.model,
-                    k,
-                    &samples,
-                    &held,
-                    &ft,
-                    &out.join(format!("s{s}")),
-                )?;
-                text += &format!(
-                    "{s:<5} {:>9.1}%  {:.3} / {:.3}     {:.3} / {:.3}    {:.3} / {:.3}\n",
-                    100.0 * c.trainable_fraction,
-                    c.before.loss,
-                    c.before.accuracy,
-                    c.public_only.loss,
-                    c.public_only.accuracy,
-                    c.full.loss,
-                    c.full.accuracy
-                );
-                rows.push(c);
-            }
-            print(json, &rows, &text)
+            print(json, &rows, &customise_table(&rows))
         }
         Cmd::Experiment { quick, out, json } => {
             let r = experiment::run(&ExperimentConfig::preset(quick), &out, !json)?;

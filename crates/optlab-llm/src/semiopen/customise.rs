@@ -9,9 +9,10 @@ use std::path::Path;
 use anyhow::Result;
 use candle_core::{DType, Tensor};
 use optlab_core::models::Llama;
+use optlab_core::tokenizer::Tokenizer;
 use serde::Serialize;
 
-use super::data::{quality, Quality};
+use super::data::{blocks, downstream_lines, encode_lines, quality, Quality};
 use super::finetune::{finetune, FinetuneConfig};
 use super::split::{check_k, layer_of};
 
@@ -48,6 +49,8 @@ pub fn clone_model(model: &Llama) -> Result<Llama> {
 /// Customisation result on a downstream task's held-out data.
 #[derive(Debug, Clone, Serialize)]
 pub struct CustomiseOutcome {
+    /// Seed of the run (customer samples and batch order).
+    pub seed: u64,
     /// Closed layers.
     pub k: usize,
     /// The original model, not fine-tuned.
@@ -96,10 +99,72 @@ pub fn customise(
     finetune(&open, samples, None, cfg, &work.join("full"), false)?;
     let full = quality(|x| Ok(open.forward(x)?), heldout)?;
     Ok(CustomiseOutcome {
+        seed: cfg.seed,
         k,
         before,
         public_only,
         full,
         trainable_fraction,
     })
+}
+
+/// [`customise`] once per seed on the downstream task: `samples` customer lines drawn per
+/// seed, scored on a fixed held-out set of the same task. Gradient clipping is off so both
+/// arms see the same update rule.
+pub fn customise_seeds(
+    original: &Llama,
+    k: usize,
+    tok: &dyn Tokenizer,
+    samples: usize,
+    seeds: &[u64],
+    cfg: &FinetuneConfig,
+    work: &Path,
+) -> Result<Vec<CustomiseOutcome>> {
+    let dev = original.params().params()[0].var.device().clone();
+    let held = blocks(
+        &encode_lines(&downstream_lines(77, 400), tok)?,
+        8,
+        64,
+        8,
+        &dev,
+    )?;
+    seeds
+        .iter()
+        .map(|&s| {
+            let data = encode_lines(&downstream_lines(2_000 + s, samples), tok)?;
+            let ft = FinetuneConfig {
+                seed: s,
+                clip: 0.0,
+                ..cfg.clone()
+            };
+            customise(
+                original,
+                k,
+                &data,
+                &held,
+                &ft,
+                &work.join(format!("custom-s{s}")),
+            )
+        })
+        .collect()
+}
+
+/// Customisation results as a text table.
+pub fn customise_table(rows: &[CustomiseOutcome]) -> String {
+    let mut s = "seed  k  trainable%  before (loss/acc)  public-only      fully open\n".to_string();
+    for c in rows {
+        s += &format!(
+            "{:<5} {:<2} {:>9.1}%  {:.3} / {:.3}      {:.3} / {:.3}    {:.3} / {:.3}\n",
+            c.seed,
+            c.k,
+            100.0 * c.trainable_fraction,
+            c.before.loss,
+            c.before.accuracy,
+            c.public_only.loss,
+            c.public_only.accuracy,
+            c.full.loss,
+            c.full.accuracy
+        );
+    }
+    s
 }

@@ -14,10 +14,8 @@ use optlab_core::tokenizer::ByteTokenizer;
 use optlab_core::train::{train_lm, AdamW, AdamWConfig, CosineSchedule, TrainConfig};
 use serde::Serialize;
 
-use super::customise::{customise, CustomiseOutcome};
-use super::data::{
-    blocks, downstream_lines, encode_lines, load_owner, quality, save_byte_model, task_lines,
-};
+use super::customise::{customise_seeds, customise_table, CustomiseOutcome};
+use super::data::{blocks, encode_lines, load_owner, quality, save_byte_model, task_lines};
 use super::finetune::FinetuneConfig;
 use super::metric::{plan, Plan, DEFAULT_TAU};
 use super::sweep::{
@@ -220,29 +218,15 @@ pub fn run(cfg: &ExperimentConfig, out: &Path, log: bool) -> Result<ExperimentRe
     let summary = summarise(&attacks);
     let k = plan.chosen_k.unwrap_or(layers);
     say(&format!("customisation at k = {k}"));
-    let mut customisation = Vec::new();
-    for &s in &cfg.seeds {
-        let samples = encode_lines(&downstream_lines(2_000 + s, cfg.custom_samples), &tok)?;
-        let held = blocks(
-            &encode_lines(&downstream_lines(77, 400), &tok)?,
-            8,
-            64,
-            8,
-            &dev,
-        )?;
-        let ft = FinetuneConfig {
-            seed: s,
-            ..cfg.custom.clone()
-        };
-        customisation.push(customise(
-            &owner,
-            k,
-            &samples,
-            &held,
-            &ft,
-            &work.join(format!("custom-s{s}")),
-        )?);
-    }
+    let customisation = customise_seeds(
+        &owner,
+        k,
+        &tok,
+        cfg.custom_samples,
+        &cfg.seeds,
+        &cfg.custom,
+        &work,
+    )?;
     let _ = std::fs::remove_dir_all(&work);
     let resists = resists_like_all(&summary, k, layers);
     let report = ExperimentReport {
@@ -299,20 +283,7 @@ pub fn render(r: &ExperimentReport) -> String {
     s += "\nrecovery attacks (held-out task data; acc ratio = recovered / original next-token accuracy)\n";
     s += &attack_table(&r.summary, r.original, r.random);
     s += "\ncustomisation on the downstream task (held-out loss / accuracy)\n";
-    s += "seed  k  trainable%  before          public-only     fully open\n";
-    for (c, seed) in r.customisation.iter().zip(&r.config.seeds) {
-        s += &format!(
-            "{seed:<5} {:<2} {:>9.1}%  {:.3} / {:.3}   {:.3} / {:.3}   {:.3} / {:.3}\n",
-            c.k,
-            100.0 * c.trainable_fraction,
-            c.before.loss,
-            c.before.accuracy,
-            c.public_only.loss,
-            c.public_only.accuracy,
-            c.full.loss,
-            c.full.accuracy
-        );
-    }
+    s += &customise_table(&r.customisation);
     s += &verdict(r);
     s
 }

@@ -24,9 +24,8 @@ pub struct SamplingConfig {
     pub stop_ids: Vec<u32>,
 }
 
-/// Choose a token from one row of logits.
-pub fn pick_token(logits: &[f32], cfg: &SamplingConfig, rng: &mut Rng) -> u32 {
-    let argmax = logits
+fn argmax(logits: &[f32]) -> usize {
+    logits
         .iter()
         .enumerate()
         .fold((0usize, f32::NEG_INFINITY), |(bi, bv), (i, &v)| {
@@ -36,9 +35,15 @@ pub fn pick_token(logits: &[f32], cfg: &SamplingConfig, rng: &mut Rng) -> u32 {
                 (bi, bv)
             }
         })
-        .0;
-    if cfg.temperature <= 0.0 {
-        return argmax as u32;
+        .0
+}
+
+/// The distribution [`pick_token`] draws from: `(token, probability)` pairs in decreasing
+/// probability, after temperature, top-k and top-p (greedy: the argmax with probability 1).
+/// Exposed so that algorithms can score exactly what the sampler would do.
+pub fn sampling_distribution(logits: &[f32], cfg: &SamplingConfig) -> Vec<(usize, f64)> {
+    if cfg.temperature <= 0.0 || logits.is_empty() {
+        return vec![(argmax(logits), 1.0)];
     }
     let mut idx: Vec<usize> = (0..logits.len()).collect();
     idx.sort_by(|&a, &b| logits[b].total_cmp(&logits[a]));
@@ -65,14 +70,23 @@ pub fn pick_token(logits: &[f32], cfg: &SamplingConfig, rng: &mut Rng) -> u32 {
         let total: f64 = probs.iter().sum();
         probs.iter_mut().for_each(|p| *p /= total);
     }
+    idx.into_iter().zip(probs).collect()
+}
+
+/// Choose a token from one row of logits (a draw from [`sampling_distribution`]).
+pub fn pick_token(logits: &[f32], cfg: &SamplingConfig, rng: &mut Rng) -> u32 {
+    if cfg.temperature <= 0.0 {
+        return argmax(logits) as u32;
+    }
+    let dist = sampling_distribution(logits, cfg);
     let mut u = rng.uniform();
-    for (i, p) in idx.iter().zip(&probs) {
+    for (i, p) in &dist {
         if u < *p {
             return *i as u32;
         }
         u -= p;
     }
-    idx[idx.len() - 1] as u32
+    dist.last().map_or(0, |d| d.0 as u32)
 }
 
 /// Continue `prompt` (token ids) and return the new ids only.
@@ -210,5 +224,13 @@ mod tests {
         }
         let p1 = counts[1] as f64 / 20000.0;
         assert!((p1 - 0.6439).abs() < 0.02, "p(argmax) {p1}");
+        let d = sampling_distribution(&logits, &cfg(1.0, 2, 1.0));
+        assert_eq!(d.iter().map(|x| x.0).collect::<Vec<_>>(), vec![1, 3]);
+        assert!((d.iter().map(|x| x.1).sum::<f64>() - 1.0).abs() < 1e-12);
+        assert!((d[0].1 - 1.0 / (1.0 + (-1f64).exp())).abs() < 1e-12);
+        assert_eq!(
+            sampling_distribution(&logits, &cfg(0.0, 0, 1.0)),
+            vec![(1, 1.0)]
+        );
     }
 }

@@ -184,7 +184,7 @@ pub fn run(a: RlhfArgs) -> Result<()> {
 #[derive(Debug, clap::Args)]
 #[command(
     after_help = "Example:\n  optlab rm train --prefs generated --out runs/rm\n  \
-optlab rm train --prefs dpo-demo --steps 300 --out runs/rm-dpo"
+optlab rm train --prefs dpo-demo --steps 100 --batch 8 --out runs/rm-dpo"
 )]
 pub struct RmArgs {
     /// What to do.
@@ -198,7 +198,7 @@ pub enum RmCmd {
     /// Train a reward model with the Bradley-Terry loss; reports held-out pair accuracy.
     #[command(
         after_help = "Example:\n  optlab rm train --prefs generated --out runs/rm\n  \
-optlab rm train --prefs dpo-demo --out runs/rm-dpo\n  \
+optlab rm train --prefs dpo-demo --steps 100 --batch 8 --out runs/rm-dpo\n  \
 optlab rm train --prefs generated --init runs/rlhf/sft --out runs/rm"
     )]
     Train(super::rm_cli::RmTrainArgs),

@@ -39,16 +39,16 @@ pub struct RmTrainArgs {
     #[arg(long, default_value_t = 16)]
     pub batch: usize,
     /// Peak learning rate.
-    #[arg(long, default_value_t = 1e-3)]
+    #[arg(long, default_value_t = 3e-4)]
     pub lr: f64,
     /// Fraction of pairs held out.
     #[arg(long, default_value_t = 0.2)]
     pub held_out: f64,
     /// Prompt tokens kept from real conversations (the last ones).
-    #[arg(long, default_value_t = 192)]
+    #[arg(long, default_value_t = 96)]
     pub max_prompt: usize,
     /// Response tokens kept from real replies (the first ones).
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = 32)]
     pub max_response: usize,
     /// Seed of the weights, the split and the batches.
     #[arg(long, default_value_t = 0)]

@@ -161,8 +161,8 @@ pub fn run(cfg: &ExperimentConfig, out: &Path, log: bool) -> Result<ExperimentRe
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let cache = |tag: &str| {
         out.join(format!(
-            "pretrained-{}-{}-{tag}",
-            cfg.size, cfg.pretrain_steps
+            "pretrained-{}-{}x{}-{tag}",
+            cfg.size, cfg.pretrain_steps, cfg.pretrain_batch
         ))
     };
     say("pre-training (or loading) the owner model");

@@ -23,7 +23,8 @@ pub struct NetTrainArgs {
     /// Instance family to generate and train on.
     #[arg(long, value_enum, default_value_t = Family::Pagerank)]
     pub family: Family,
-    /// Instance size: PageRank nodes, or covering/packing columns (rows = n/2).
+    /// Largest instance size (PageRank nodes, or covering/packing columns with n/2 rows);
+    /// training instances cycle through n/4, n/2, 3n/4, n.
     #[arg(long, default_value_t = 200)]
     pub n: usize,
     /// Number of training instances.

@@ -1,6 +1,7 @@
 //! The bipartite variable–constraint graph PDHG-Net runs on: the LP after the solver's own
-//! Ruiz + Pock–Chambolle scaling, normalised so that the finite bounds and the objective have
-//! unit ℓ2 norm, with `A` kept sparse (gather / scatter-add products, `O(nnz·d)`).
+//! Ruiz + Pock–Chambolle scaling, rows rescaled to unit ℓ1 norm, normalised so that the finite bounds and the objective have
+//! unit root mean square (entries of order one at every size, so a net trained on small LPs
+//! sees data of the same magnitude on large ones), with `A` kept sparse (gather / scatter-add products, `O(nnz·d)`).
 
 use crate::model::LpProblem;
 use crate::scaling::scale_problem;
@@ -39,6 +40,9 @@ impl RowKind {
     }
 }
 
+/// `Ã` triplets `(i, j, value)`, `c̃`, `l̃`, `ũ` of the normalised LP, in f64.
+pub(crate) type NormalisedLp = (Vec<(usize, usize, f64)>, Vec<f64>, Vec<f64>, Vec<f64>);
+
 /// One LP as PDHG-Net input: sparse scaled `Ã`, data features and the maps back to the LP.
 pub struct LpGraph {
     /// Rows `m`.
@@ -65,11 +69,17 @@ pub struct LpGraph {
     /// Normalised data in f64 (for tests against plain PDHG): `Ã` triplets, `c̃`, `l̃`, `ũ`
     /// (infinite bounds kept infinite).
     #[cfg_attr(not(test), allow(dead_code))]
-    pub(crate) normalised: (Vec<(usize, usize, f64)>, Vec<f64>, Vec<f64>, Vec<f64>),
+    pub(crate) normalised: NormalisedLp,
 }
 
-fn norm_or_one(v: impl Iterator<Item = f64>) -> f64 {
-    let s = v.map(|e| e * e).sum::<f64>().sqrt();
+/// Root mean square of the entries, or 1 when it is zero or not finite.
+fn rms_or_one(v: impl Iterator<Item = f64>) -> f64 {
+    let (mut sq, mut k) = (0.0, 0usize);
+    for e in v {
+        sq += e * e;
+        k += 1;
+    }
+    let s = (sq / k.max(1) as f64).sqrt();
     if s > 1e-30 && s.is_finite() {
         s
     } else {
@@ -104,10 +114,30 @@ impl LpGraph {
                 );
             }
         }
-        let s = scale_problem(p, 10, true);
+        let mut s = scale_problem(p, 10, true);
+        // Rows to unit ℓ1 norm (an exact rescaling of the LP, folded into the dual map): a dense
+        // row such as PageRank's Σx = 1 then averages instead of summing, at every size.
+        let mut rho = vec![1.0; m];
+        for (i, r) in rho.iter_mut().enumerate() {
+            let l1: f64 = s.a.row(i).map(|(_, v)| v.abs()).sum();
+            if l1 > 0.0 && l1.is_finite() {
+                *r = 1.0 / l1;
+            }
+        }
+        s.a.scale(&rho, &vec![1.0; n]);
+        for i in 0..m {
+            s.row_lower[i] *= rho[i];
+            s.row_upper[i] *= rho[i];
+            s.row_scale[i] *= rho[i];
+        }
         let fin = |v: f64| if v.is_finite() { v } else { 0.0 };
-        let beta = norm_or_one(s.row_lower.iter().chain(&s.row_upper).map(|&v| fin(v)));
-        let gamma = norm_or_one(s.obj.iter().copied());
+        let finite = s
+            .row_lower
+            .iter()
+            .chain(&s.row_upper)
+            .filter(|v| v.is_finite());
+        let beta = rms_or_one(finite.copied());
+        let gamma = rms_or_one(s.obj.iter().copied());
         let c: Vec<f64> = s.obj.iter().map(|v| v / gamma).collect();
         let lo: Vec<f64> = s.row_lower.iter().map(|&v| fin(v) / beta).collect();
         let up: Vec<f64> = s.row_upper.iter().map(|&v| fin(v) / beta).collect();

@@ -42,7 +42,7 @@ pub struct NetConfig {
     pub shape: NetShape,
     /// Instance family trained on (`pagerank`, `covering`, `packing`).
     pub family: String,
-    /// Size parameter of the training instances (nodes, or columns).
+    /// Largest size parameter of the training instances (nodes, or columns).
     pub train_size: usize,
     /// Number of training instances.
     pub instances: usize,
@@ -131,7 +131,14 @@ impl NetModel {
     pub fn predict(&self, p: &LpProblem) -> Result<NetPrediction> {
         let t = Instant::now();
         let g = self.graph_for(p)?;
+        let tg = t.elapsed().as_secs_f64();
         let (x, y) = self.net.predict(&g)?;
+        if std::env::var_os("OPTLAB_PN_DEBUG").is_some() {
+            eprintln!(
+                "graph {tg:.4} s, forward {:.4} s",
+                t.elapsed().as_secs_f64() - tg
+            );
+        }
         Ok(NetPrediction {
             x,
             y,

@@ -20,7 +20,8 @@ use optlab_core::train::{named_grads, AdamW, AdamWConfig, TrainOptimizer};
 pub struct TrainOptions {
     /// Instance family.
     pub family: Family,
-    /// Size parameter (PageRank nodes; covering/packing columns, with half as many rows).
+    /// Largest size parameter (PageRank nodes; covering/packing columns, with half as many
+    /// rows); instances cycle through `n/4, n/2, 3n/4, n`.
     pub size: usize,
     /// Number of training instances.
     pub instances: usize,
@@ -67,6 +68,12 @@ pub fn instance(family: Family, size: usize, seed: u64) -> Result<LpProblem> {
     })
 }
 
+/// Size of training instance `i`: cycles through `n/4, n/2, 3n/4, n`, so the net sees several
+/// sizes (it must not learn one size's aggregation magnitudes) and never more than `n`.
+pub fn train_size(n: usize, i: usize) -> usize {
+    (n * (1 + i % 4) / 4).max(n.min(8))
+}
+
 /// A labelled instance ready for training.
 pub struct Sample {
     /// The graph.
@@ -76,7 +83,8 @@ pub struct Sample {
     norm2: f64,
 }
 
-/// Generates `count` instances with seeds `first_seed..` and labels them with PDHG at `tol`.
+/// Generates `count` instances (sizes [`train_size`]`(size, i)`) with seeds `first_seed..` and
+/// labels them with PDHG at `tol`.
 pub fn labelled(
     family: Family,
     size: usize,
@@ -86,7 +94,7 @@ pub fn labelled(
 ) -> Result<Vec<Sample>> {
     let mut out = Vec::with_capacity(count);
     for i in 0..count as u64 {
-        let p = instance(family, size, first_seed + i)?;
+        let p = instance(family, train_size(size, i as usize), first_seed + i)?;
         let sol = solve(
             &p,
             &SolveOptions {

@@ -4,7 +4,7 @@
 
 use anyhow::{bail, Result};
 use candle_core::{DType, Device, Tensor};
-use optlab_core::generate::{sample_n, SamplingConfig};
+use optlab_core::generate::{sample_n, sampling_distribution, SamplingConfig};
 use optlab_core::models::Llama;
 use optlab_core::rng::Rng;
 
@@ -126,53 +126,10 @@ impl Batch {
 /// `cfg` (temperature, top-k, top-p as it applies them; greedy gives 1 or 0). Multiplied
 /// over a response's tokens it is the exact chance of sampling that response.
 pub fn pick_probability(logits: &[f32], target: u32, cfg: &SamplingConfig) -> f64 {
-    let target = target as usize;
-    if target >= logits.len() {
-        return 0.0;
-    }
-    if cfg.temperature <= 0.0 {
-        let best = logits
-            .iter()
-            .enumerate()
-            .fold((0usize, f32::NEG_INFINITY), |b, (i, &v)| {
-                if v > b.1 {
-                    (i, v)
-                } else {
-                    b
-                }
-            });
-        return if best.0 == target { 1.0 } else { 0.0 };
-    }
-    let mut idx: Vec<usize> = (0..logits.len()).collect();
-    idx.sort_by(|&a, &b| logits[b].total_cmp(&logits[a]));
-    if cfg.top_k > 0 {
-        idx.truncate(cfg.top_k);
-    }
-    let m = logits[idx[0]] as f64;
-    let mut probs: Vec<f64> = idx
-        .iter()
-        .map(|&i| ((logits[i] as f64 - m) / cfg.temperature).exp())
-        .collect();
-    let total: f64 = probs.iter().sum();
-    probs.iter_mut().for_each(|p| *p /= total);
-    if cfg.top_p < 1.0 {
-        let mut acc = 0.0;
-        let mut keep = 0;
-        for p in &probs {
-            if acc >= cfg.top_p {
-                break;
-            }
-            acc += p;
-            keep += 1;
-        }
-        idx.truncate(keep.max(1));
-        probs.truncate(keep.max(1));
-    }
-    let total: f64 = probs.iter().sum();
-    idx.iter()
-        .zip(&probs)
-        .find(|(i, _)| **i == target)
-        .map_or(0.0, |(_, p)| p / total)
+    sampling_distribution(logits, cfg)
+        .into_iter()
+        .find(|&(i, _)| i == target as usize)
+        .map_or(0.0, |(_, p)| p)
 }
 
 /// Exact probability that sampling with `cfg` from `model` answers each prompt with exactly

@@ -176,7 +176,12 @@ pub fn train(o: &TrainOptions) -> Result<NetModel> {
         for &i in &order {
             let l = loss(&net, &samples[i])?;
             sum += f64::from(l.to_scalar::<f32>()?);
-            let grads = named_grads(&net.store, &l.backward()?);
+            // Detached: candle's gradients keep their op history, which the optimizer's moment
+            // tensors would otherwise chain across steps (memory grows every step).
+            let grads = named_grads(&net.store, &l.backward()?)
+                .into_iter()
+                .map(|(k, g)| (k, g.detach()))
+                .collect();
             opt.step(&grads, o.lr)?;
         }
         let mean = sum / samples.len() as f64;

@@ -79,7 +79,8 @@ impl Attention {
                 ops.softmax(&(scores * scale)?.broadcast_add(m)?)?
             }
             Masking::Cached(slot) => {
-                *slot = Some((k, v));
+                // Detached: the cache must not keep every step's autograd graph alive.
+                *slot = Some((k.detach(), v.detach()));
                 crate::ops::causal_softmax(&scores, scale)?
             }
         };

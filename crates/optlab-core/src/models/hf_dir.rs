@@ -46,6 +46,14 @@ fn weight_files(dir: &Path) -> Result<Vec<PathBuf>> {
 
 /// Load a Llama/Qwen2-format folder into a trainable model (f32) and its tokenizer.
 pub fn load_model_dir(dir: &Path, device: &Device) -> Result<(Llama, HfTokenizer)> {
+    let model = load_model_weights(dir, device)?;
+    let tok = HfTokenizer::from_file(&dir.join("tokenizer.json"))?;
+    Ok((model, tok))
+}
+
+/// Load only `config.json` and the `*.safetensors` weights of a model folder (f32), for
+/// folders without a `tokenizer.json` (optlab's byte-level models).
+pub fn load_model_weights(dir: &Path, device: &Device) -> Result<Llama> {
     let cfg = read_config(dir)?;
     let model = Llama::new(&cfg, DType::F32, device, 0)?;
     let mut tensors = HashMap::new();
@@ -57,13 +65,19 @@ pub fn load_model_dir(dir: &Path, device: &Device) -> Result<(Llama, HfTokenizer
         tensors.remove("lm_head.weight");
     }
     model.params().assign(tensors, &files[0])?;
-    let tok = HfTokenizer::from_file(&dir.join("tokenizer.json"))?;
-    Ok((model, tok))
+    Ok(model)
 }
 
 /// Write a model folder (config, weights, tokenizer) that `load_model_dir` and Hugging Face
 /// `transformers` can both read.
 pub fn save_model_dir(model: &Llama, tokenizer_json: &str, dir: &Path) -> Result<()> {
+    save_model_weights(model, dir)?;
+    crate::checkpoint_io::write_atomic(&dir.join("tokenizer.json"), tokenizer_json.as_bytes())
+}
+
+/// Write `config.json` and `model.safetensors` only (a byte-level model needs no tokenizer
+/// file); [`load_model_weights`] reads it back.
+pub fn save_model_weights(model: &Llama, dir: &Path) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(CoreError::io(dir))?;
     let mut cfg =
         serde_json::to_value(model.config()).map_err(|e| CoreError::Config(e.to_string()))?;
@@ -74,6 +88,5 @@ pub fn save_model_dir(model: &Llama, tokenizer_json: &str, dir: &Path) -> Result
     crate::checkpoint_io::write_atomic(&dir.join("config.json"), cfg_text.as_bytes())?;
     model
         .params()
-        .save_safetensors(&dir.join("model.safetensors"))?;
-    crate::checkpoint_io::write_atomic(&dir.join("tokenizer.json"), tokenizer_json.as_bytes())
+        .save_safetensors(&dir.join("model.safetensors"))
 }

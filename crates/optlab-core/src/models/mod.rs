@@ -12,7 +12,9 @@ pub use attention::{segment_causal_mask, KvCache};
 pub use cnn::SmallCnn;
 pub use dense::Dense;
 pub use gguf::{gguf_config, gguf_tokenizer_json, load_gguf, permute_qk, unpermute_qk};
-pub use hf_dir::{load_model_dir, read_config, save_model_dir};
+pub use hf_dir::{
+    load_model_dir, load_model_weights, read_config, save_model_dir, save_model_weights,
+};
 pub use llama::{lm_loss, Llama, LlamaConfig};
 pub use mlp::Mlp;
 

@@ -95,6 +95,7 @@ impl TrainOptimizer for AdamW {
                 continue;
             };
             let p = s.param.var.as_tensor();
+            let g = &g.detach();
             s.m = ((&s.m * c.beta1)? + (g * (1.0 - c.beta1))?)?;
             s.v = ((&s.v * c.beta2)? + (g.sqr()? * (1.0 - c.beta2))?)?;
             let denom = ((&s.v / bc2)?.sqrt()? + c.eps)?;

@@ -22,12 +22,13 @@ use crate::params::ParamStore;
 /// Gradients keyed by parameter name (accumulated and clipped by the loop).
 pub type NamedGrads = HashMap<String, Tensor>;
 
-/// Gradients of every parameter of `store` that received one.
+/// Gradients of every parameter of `store` that received one, detached from the autograd
+/// graph (an optimizer that folds them into its state must not keep every step's graph).
 pub fn named_grads(store: &ParamStore, grads: &GradStore) -> NamedGrads {
     store
         .params()
         .into_iter()
-        .filter_map(|p| grads.get(p.var.as_tensor()).map(|g| (p.name, g.clone())))
+        .filter_map(|p| grads.get(p.var.as_tensor()).map(|g| (p.name, g.detach())))
         .collect()
 }
 

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use candle_core::{DType, Device, Tensor};
-use optlab_core::models::{read_config, Llama, LlamaConfig};
+use optlab_core::models::{load_model_weights, save_model_weights, Llama, LlamaConfig};
 use optlab_core::rng::Rng;
 use optlab_core::tokenizer::{ByteTokenizer, HfTokenizer, Tokenizer};
 use optlab_core::train::{named_grads, AdamW, AdamWConfig, CosineSchedule, TrainOptimizer};
@@ -29,11 +29,9 @@ pub struct Policy {
 /// Load a model folder (`config.json`, `model.safetensors`, and `tokenizer.json` unless it
 /// uses the byte tokenizer), as `optlab train` writes under `RUN/model/`.
 pub fn load_policy_dir(dir: &Path, dev: &Device) -> Result<Policy> {
-    let cfg = read_config(dir).with_context(|| format!("policy folder {}", dir.display()))?;
-    let model = Llama::new(&cfg, DType::F32, dev, 0)?;
-    model
-        .params()
-        .load_safetensors(&dir.join("model.safetensors"))?;
+    let model =
+        load_model_weights(dir, dev).with_context(|| format!("policy folder {}", dir.display()))?;
+    let cfg = model.config().clone();
     let tj = dir.join("tokenizer.json");
     let (tok, tok_id): (Box<dyn Tokenizer>, TokenizerId) = if tj.exists() {
         let bytes = std::fs::read(&tj).with_context(|| format!("reading {}", tj.display()))?;
@@ -48,15 +46,7 @@ pub fn load_policy_dir(dir: &Path, dev: &Device) -> Result<Policy> {
 
 /// Save a byte-tokenizer policy as a model folder [`load_policy_dir`] reads back.
 pub fn save_byte_policy(model: &Llama, dir: &Path) -> Result<()> {
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    std::fs::write(
-        dir.join("config.json"),
-        serde_json::to_string_pretty(model.config())?,
-    )?;
-    model
-        .params()
-        .save_safetensors(&dir.join("model.safetensors"))?;
-    Ok(())
+    Ok(save_model_weights(model, dir)?)
 }
 
 /// A separate model with the same configuration and (copied) weights: the frozen reference.

@@ -7,7 +7,9 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 use candle_core::{DType, Device, Tensor, D};
 use optlab_core::data::generated_corpus;
-use optlab_core::models::{lm_loss, load_gguf, load_model_dir, read_config, Llama};
+use optlab_core::models::{
+    lm_loss, load_gguf, load_model_dir, load_model_weights, save_model_weights, Llama,
+};
 use optlab_core::rng::Rng;
 use optlab_core::tokenizer::{ByteTokenizer, Tokenizer};
 use serde::Serialize;
@@ -147,12 +149,7 @@ pub fn load_owner(
                     tokenizer_json: Some(text),
                 });
             }
-            let cfg = read_config(dir)
-                .with_context(|| format!("loading model folder {}", dir.display()))?;
-            let model = Llama::new(&cfg, DType::F32, dev, 0)?;
-            model
-                .params()
-                .load_safetensors(&dir.join("model.safetensors"))
+            let model = load_model_weights(dir, dev)
                 .with_context(|| format!("loading model folder {}", dir.display()))?;
             Ok(OwnerModel {
                 model,
@@ -175,13 +172,5 @@ pub fn load_owner(
 
 /// Save a byte-level model folder (`config.json` + `model.safetensors`, no tokenizer.json).
 pub fn save_byte_model(model: &Llama, dir: &Path) -> Result<()> {
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    std::fs::write(
-        dir.join("config.json"),
-        serde_json::to_string_pretty(model.config())?,
-    )?;
-    model
-        .params()
-        .save_safetensors(&dir.join("model.safetensors"))?;
-    Ok(())
+    Ok(save_model_weights(model, dir)?)
 }

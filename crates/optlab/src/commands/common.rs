@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use candle_core::{DType, Device};
 use optlab_core::data::{generated_corpus, read_corpus};
-use optlab_core::models::{load_gguf, load_model_dir, read_config, Llama, LlamaConfig};
+use optlab_core::models::{load_gguf, load_model_dir, load_model_weights, Llama, LlamaConfig};
 use optlab_core::tokenizer::{ByteTokenizer, Tokenizer};
 
 /// Size of the embedded corpus in bytes.
@@ -71,11 +71,7 @@ pub fn model_from_run(run: &Path, dev: &Device) -> Result<(Llama, Box<dyn Tokeni
         let (m, t) = load_model_dir(&dir, dev)?;
         return Ok((m, Box::new(t)));
     }
-    let cfg = read_config(&dir)?;
-    let m = Llama::new(&cfg, DType::F32, dev, 0)?;
-    m.params()
-        .load_safetensors(&dir.join("model.safetensors"))?;
-    Ok((m, Box::new(ByteTokenizer)))
+    Ok((load_model_weights(&dir, dev)?, Box::new(ByteTokenizer)))
 }
 
 /// Save a trained model as `RUN/model/` (config + weights [+ tokenizer.json]).

@@ -46,25 +46,20 @@ impl<const DECOUPLED: bool> TrainOptimizer for AdamFamily<DECOUPLED> {
     fn step(&mut self, grads: &NamedGrads, lr: f64) -> Result<()> {
         let c = self.cfg;
         let t = self.t + 1;
-        let bc1 = 1.0 - c.beta1.powf(t as f64);
-        let bc2_sqrt = (1.0 - c.beta2.powf(t as f64)).sqrt();
-        let (b1, b2, eps) = (c.beta1 as f32, c.beta2 as f32, c.eps as f32);
-        let step = (lr / bc1) as f32;
-        let inv_bc2_sqrt = (1.0 / bc2_sqrt) as f32;
+        let a = common::AdamStep::new(&c, t, lr);
         common::for_each_slot(&mut self.slots, grads, &|_, role, m, v, g, p| {
-            let wd = if role.decays() { c.weight_decay } else { 0.0 };
-            let shrink = if DECOUPLED {
-                (1.0 - lr * wd) as f32
+            let shrink = if DECOUPLED { a.shrink_for(role) } else { 1.0 };
+            let l2 = if DECOUPLED || !role.decays() {
+                0.0
             } else {
-                1.0
+                c.weight_decay as f32
             };
-            let l2 = if DECOUPLED { 0.0 } else { wd as f32 };
             let it = p.iter_mut().zip(m.iter_mut()).zip(v.iter_mut()).zip(g);
             for (((pi, mi), vi), &gi) in it {
                 let gi = gi + l2 * *pi;
-                *mi = b1 * *mi + (1.0 - b1) * gi;
-                *vi = b2 * *vi + (1.0 - b2) * gi * gi;
-                *pi = *pi * shrink - step * *mi / (vi.sqrt() * inv_bc2_sqrt + eps);
+                *mi = a.b1 * *mi + (1.0 - a.b1) * gi;
+                *vi = a.b2 * *vi + (1.0 - a.b2) * gi * gi;
+                *pi = *pi * shrink - a.step * *mi / a.denom(*vi);
             }
         })?;
         self.t = t;
@@ -91,7 +86,7 @@ impl<const DECOUPLED: bool> TrainOptimizer for AdamFamily<DECOUPLED> {
 
 impl<const DECOUPLED: bool> Optim for AdamFamily<DECOUPLED> {
     fn state_bytes(&self) -> usize {
-        self.slots.iter().map(|s| 4 * (s.m.len() + s.v.len())).sum()
+        common::slots_state_bytes(&self.slots)
     }
 }
 

@@ -141,26 +141,18 @@ fn moment_and_sum_sq(m: &mut [f32], g: &[f32], b1: f32) -> f64 {
 
 impl TrainOptimizer for AdamMini {
     fn step(&mut self, grads: &NamedGrads, lr: f64) -> Result<()> {
-        let c = self.cfg;
         let t = self.t + 1;
-        let bc1 = 1.0 - c.beta1.powf(t as f64);
-        let inv_bc2_sqrt = (1.0 / (1.0 - c.beta2.powf(t as f64)).sqrt()) as f32;
-        let (b1, b2, eps) = (c.beta1 as f32, c.beta2 as f32, c.eps as f32);
-        let step = (lr / bc1) as f32;
+        let a = common::AdamStep::new(&self.cfg, t, lr);
         let specs = &self.specs;
         common::for_each_slot(&mut self.slots, grads, &|i, _, m, v, g, p| {
             let spec = &specs[i];
-            let shrink = if spec.decays {
-                (1.0 - lr * c.weight_decay) as f32
-            } else {
-                1.0
-            };
+            let shrink = if spec.decays { a.shrink } else { 1.0 };
             let len = spec.block_len;
             let blocks = p.chunks_mut(len).zip(m.chunks_mut(len)).zip(g.chunks(len));
             for (((pb, mb), gb), vb) in blocks.zip(v.iter_mut()) {
-                let sq = moment_and_sum_sq(mb, gb, b1);
-                *vb = b2 * *vb + (1.0 - b2) * (sq / len as f64) as f32;
-                let scale = step / (vb.sqrt() * inv_bc2_sqrt + eps);
+                let sq = moment_and_sum_sq(mb, gb, a.b1);
+                *vb = a.b2 * *vb + (1.0 - a.b2) * (sq / len as f64) as f32;
+                let scale = a.step / a.denom(*vb);
                 for (pi, &mi) in pb.iter_mut().zip(mb.iter()) {
                     *pi = *pi * shrink - scale * mi;
                 }
@@ -186,7 +178,7 @@ impl TrainOptimizer for AdamMini {
 
 impl Optim for AdamMini {
     fn state_bytes(&self) -> usize {
-        self.slots.iter().map(|s| 4 * (s.m.len() + s.v.len())).sum()
+        common::slots_state_bytes(&self.slots)
     }
 }
 

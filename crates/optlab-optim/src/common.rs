@@ -77,6 +77,54 @@ impl AttnShape {
     }
 }
 
+/// Per-step scalars of the Adam family at step `t` (1-based): betas and epsilon in f32, the
+/// first-moment bias correction folded into the step size `lr / (1 - b1^t)`, and
+/// `1 / sqrt(1 - b2^t)` for the second moment.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct AdamStep {
+    pub b1: f32,
+    pub b2: f32,
+    pub eps: f32,
+    pub step: f32,
+    pub inv_bc2_sqrt: f32,
+    /// Decoupled weight-decay factor `1 - lr * wd` for parameters whose role decays.
+    pub shrink: f32,
+}
+
+impl AdamStep {
+    pub fn new(c: &OptimConfig, t: u64, lr: f64) -> Self {
+        let bc1 = 1.0 - c.beta1.powf(t as f64);
+        let bc2 = 1.0 - c.beta2.powf(t as f64);
+        Self {
+            b1: c.beta1 as f32,
+            b2: c.beta2 as f32,
+            eps: c.eps as f32,
+            step: (lr / bc1) as f32,
+            inv_bc2_sqrt: (1.0 / bc2.sqrt()) as f32,
+            shrink: (1.0 - lr * c.weight_decay) as f32,
+        }
+    }
+
+    /// The decoupled decay factor for a parameter of this role (1 for norms and biases).
+    pub fn shrink_for(&self, role: ParamRole) -> f32 {
+        if role.decays() {
+            self.shrink
+        } else {
+            1.0
+        }
+    }
+
+    /// Denominator `sqrt(v) / sqrt(1 - b2^t) + eps` of a second moment `v`.
+    pub fn denom(&self, v: f32) -> f32 {
+        v.sqrt() * self.inv_bc2_sqrt + self.eps
+    }
+}
+
+/// Persistent state bytes of f32 slots (first and second moments).
+pub(crate) fn slots_state_bytes(slots: &[Slot]) -> usize {
+    slots.iter().map(|s| 4 * (s.m.len() + s.v.len())).sum()
+}
+
 /// Optimizers of this crate: a training-loop optimizer that also reports its state size.
 pub trait Optim: optlab_core::train::TrainOptimizer + Send {
     /// Bytes of persistent optimizer state (moments and per-block scalars; no transients).

@@ -71,19 +71,12 @@ impl TrainOptimizer for Mofo {
     fn step(&mut self, grads: &NamedGrads, lr: f64) -> Result<()> {
         let c = self.cfg;
         let t = self.t + 1;
-        let bc1 = 1.0 - c.beta1.powf(t as f64);
-        let inv_bc2_sqrt = (1.0 / (1.0 - c.beta2.powf(t as f64)).sqrt()) as f32;
-        let (b1, b2, eps) = (c.beta1 as f32, c.beta2 as f32, c.eps as f32);
-        let step = (lr / bc1) as f32;
+        let a = common::AdamStep::new(&c, t, lr);
         common::for_each_slot(&mut self.slots, grads, &|_, role, m, v, g, p| {
-            let shrink = if role.decays() {
-                (1.0 - lr * c.weight_decay) as f32
-            } else {
-                1.0
-            };
+            let shrink = a.shrink_for(role);
             for ((mi, vi), &gi) in m.iter_mut().zip(v.iter_mut()).zip(g) {
-                *mi = b1 * *mi + (1.0 - b1) * gi;
-                *vi = b2 * *vi + (1.0 - b2) * gi * gi;
+                *mi = a.b1 * *mi + (1.0 - a.b1) * gi;
+                *vi = a.b2 * *vi + (1.0 - a.b2) * gi * gi;
             }
             let tau = if filtered(role) && !p.is_empty() {
                 let k = ((p.len() as f64) * c.mofo_fraction).floor() as usize;
@@ -94,7 +87,7 @@ impl TrainOptimizer for Mofo {
             for ((pi, &mi), &vi) in p.iter_mut().zip(m.iter()).zip(v.iter()) {
                 *pi *= shrink;
                 if mi.abs() >= tau {
-                    *pi -= step * mi / (vi.sqrt() * inv_bc2_sqrt + eps);
+                    *pi -= a.step * mi / a.denom(vi);
                 }
             }
         })?;
@@ -118,7 +111,7 @@ impl TrainOptimizer for Mofo {
 
 impl Optim for Mofo {
     fn state_bytes(&self) -> usize {
-        self.slots.iter().map(|s| 4 * (s.m.len() + s.v.len())).sum()
+        common::slots_state_bytes(&self.slots)
     }
 }
 

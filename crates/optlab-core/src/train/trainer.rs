@@ -50,6 +50,36 @@ pub struct TrainConfig {
     pub progress: bool,
 }
 
+impl TrainConfig {
+    /// An in-process run: `steps` steps of `batch` sequences of `seq_len` tokens, cosine schedule
+    /// to `peak` with a 10% warm-up (at least one step) decaying to 10%, gradient clip 1, one
+    /// validation at the end over 4 batches, no checkpoints, no progress output, seed 0.
+    /// Callers override fields with struct-update syntax.
+    pub fn short(steps: usize, batch: usize, seq_len: usize, peak: f64, out: PathBuf) -> Self {
+        Self {
+            steps,
+            batch,
+            accum: 1,
+            seq_len,
+            schedule: CosineSchedule {
+                peak,
+                warmup: (steps / 10).max(1),
+                total: steps,
+                min_ratio: 0.1,
+            },
+            clip: 1.0,
+            val_every: 0,
+            val_batches: 4,
+            ckpt_every: 0,
+            seed: 0,
+            out,
+            resume: false,
+            stop_after: None,
+            progress: false,
+        }
+    }
+}
+
 /// What a run achieved.
 #[derive(Debug, Clone, Serialize)]
 pub struct TrainSummary {

@@ -122,26 +122,14 @@ pub fn pretrained(size: &str, steps: usize, batch: usize, seed: u64, dir: &Path)
     let model = Llama::new(&LlamaConfig::preset(size, 256)?, DType::F32, &dev, seed)?;
     let data = TokenDataset::from_text(&generated_corpus(seed, 400_000), &ByteTokenizer, 0.05)?;
     let mut opt = AdamW::new(model.params(), AdamWConfig::default());
+    let base = TrainConfig::short(steps, batch, 64, 3e-3, dir.join("run"));
     let cfg = TrainConfig {
-        steps,
-        batch,
-        accum: 1,
-        seq_len: 64,
         schedule: CosineSchedule {
-            peak: 3e-3,
             warmup: 20,
-            total: steps,
-            min_ratio: 0.1,
+            ..base.schedule
         },
-        clip: 1.0,
-        val_every: 0,
-        val_batches: 4,
-        ckpt_every: 0,
         seed,
-        out: dir.join("run"),
-        resume: false,
-        stop_after: None,
-        progress: false,
+        ..base
     };
     train_lm(&model, &data, &mut opt, &cfg).context("pre-training the owner model")?;
     let _ = std::fs::remove_dir_all(dir.join("run"));

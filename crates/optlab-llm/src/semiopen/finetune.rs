@@ -9,9 +9,7 @@ use anyhow::{bail, Result};
 use candle_core::Tensor;
 use optlab_core::data::TokenDataset;
 use optlab_core::models::Llama;
-use optlab_core::train::{
-    train_lm, AdamW, AdamWConfig, CosineSchedule, NamedGrads, TrainConfig, TrainOptimizer,
-};
+use optlab_core::train::{train_lm, AdamW, AdamWConfig, NamedGrads, TrainConfig, TrainOptimizer};
 use serde::Serialize;
 
 /// Fine-tuning settings.
@@ -125,25 +123,16 @@ pub fn finetune(
         },
     );
     let tc = TrainConfig {
-        steps: cfg.steps,
-        batch: cfg.batch,
-        accum: 1,
-        seq_len: cfg.seq_len,
-        schedule: CosineSchedule {
-            peak: cfg.lr,
-            warmup: (cfg.steps / 10).max(1),
-            total: cfg.steps,
-            min_ratio: 0.1,
-        },
         clip: cfg.clip,
-        val_every: 0,
         val_batches: 1,
-        ckpt_every: 0,
         seed: cfg.seed,
-        out: PathBuf::from(work),
-        resume: false,
-        stop_after: None,
-        progress: false,
+        ..TrainConfig::short(
+            cfg.steps,
+            cfg.batch,
+            cfg.seq_len,
+            cfg.lr,
+            PathBuf::from(work),
+        )
     };
     let summary = match trainable {
         Some(names) => train_lm(model, &data, &mut OnlyThese::new(adamw, names), &tc)?,

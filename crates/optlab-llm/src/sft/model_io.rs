@@ -12,7 +12,7 @@ use candle_core::{DType, Device};
 use optlab_core::data::{generated_corpus, TokenDataset};
 use optlab_core::models::{load_gguf, load_model_dir, read_config, Llama, LlamaConfig};
 use optlab_core::tokenizer::{ByteTokenizer, HfTokenizer, Tokenizer};
-use optlab_core::train::{train_lm, AdamW, AdamWConfig, CosineSchedule, TrainConfig};
+use optlab_core::train::{train_lm, AdamW, AdamWConfig, TrainConfig};
 
 use super::template::ChatBytes;
 
@@ -184,25 +184,9 @@ pub fn pretrain_embedded(
     let model = Llama::new(&mcfg, DType::F32, dev, cfg.seed)?;
     let mut opt = AdamW::new(model.params(), AdamWConfig::default());
     let tc = TrainConfig {
-        steps: cfg.steps,
-        batch: cfg.batch,
-        accum: 1,
-        seq_len: cfg.seq_len,
-        schedule: CosineSchedule {
-            peak: cfg.lr,
-            warmup: (cfg.steps / 10).max(1),
-            total: cfg.steps,
-            min_ratio: 0.1,
-        },
-        clip: 1.0,
-        val_every: 0,
         val_batches: 8,
-        ckpt_every: 0,
         seed: cfg.seed,
-        out: run.to_path_buf(),
-        resume: false,
-        stop_after: None,
-        progress: false,
+        ..TrainConfig::short(cfg.steps, cfg.batch, cfg.seq_len, cfg.lr, run.to_path_buf())
     };
     let s = train_lm(&model, &data, &mut opt, &tc)?;
     Ok((

@@ -127,26 +127,15 @@ fn train_demo(quick: bool, out: &Path) -> Result<serde_json::Value> {
         0,
     )?;
     let mut opt = AdamW::new(m.params(), AdamWConfig::default());
+    let base = TrainConfig::short(steps, batch, 64, 3e-3, out.join("train-demo"));
     let cfg = TrainConfig {
-        steps,
-        batch,
-        accum: 1,
-        seq_len: 64,
         schedule: CosineSchedule {
-            peak: 3e-3,
             warmup: 20,
-            total: steps,
-            min_ratio: 0.1,
+            ..base.schedule
         },
-        clip: 1.0,
         val_every: 50,
         val_batches: 8,
-        ckpt_every: 0,
-        seed: 0,
-        out: out.join("train-demo"),
-        resume: false,
-        stop_after: None,
-        progress: false,
+        ..base
     };
     let s = train_lm(&m, &data, &mut opt, &cfg)?;
     let h = unigram_entropy(data.train_tokens());

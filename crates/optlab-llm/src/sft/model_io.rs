@@ -221,36 +221,12 @@ mod tests {
         let back = from_run(&dir, &Device::Cpu).unwrap();
         assert_eq!(back.tok.vocab_size(), 258);
         let name = "model.embed_tokens.weight";
-        let a = m
-            .model
-            .params()
-            .get(name)
-            .unwrap()
-            .var
-            .as_tensor()
-            .flatten_all()
-            .unwrap();
-        let b = back
-            .model
-            .params()
-            .get(name)
-            .unwrap()
-            .var
-            .as_tensor()
-            .flatten_all()
-            .unwrap();
-        assert_eq!(a.to_vec1::<f32>().unwrap(), b.to_vec1::<f32>().unwrap());
-        let c = clone_model(&m, &Device::Cpu).unwrap();
-        let cc = c
-            .model
-            .params()
-            .get(name)
-            .unwrap()
-            .var
-            .as_tensor()
-            .flatten_all()
-            .unwrap();
-        assert_eq!(a.to_vec1::<f32>().unwrap(), cc.to_vec1::<f32>().unwrap());
+        let values = |l: &LoadedModel| -> Vec<f32> {
+            let p = l.model.params().get(name).unwrap();
+            p.var.as_tensor().flatten_all().unwrap().to_vec1().unwrap()
+        };
+        assert_eq!(values(&m), values(&back));
+        assert_eq!(values(&m), values(&clone_model(&m, &Device::Cpu).unwrap()));
         let e = from_run(&dir.join("nothing"), &Device::Cpu)
             .err()
             .unwrap()

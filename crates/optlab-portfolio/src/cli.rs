@@ -117,15 +117,15 @@ fn load(path: &Option<PathBuf>) -> anyhow::Result<PriceTable> {
 }
 
 /// Writes `text` to stdout; a closed pipe (e.g. `| head`) is not an error.
-/// Append the metrics table of `results` to `o`, strategy names padded to `name_width`.
+/// Append a metrics table of `(name, metrics)` rows to `o`, names padded to `name_width`.
 pub(crate) fn write_metrics_table(
     o: &mut String,
-    results: &[BacktestResult],
+    rows: &[(String, crate::metrics::Metrics)],
     name_width: usize,
 ) -> std::fmt::Result {
     writeln!(
         o,
-        "{:<name_width$} {:>9} {:>9} {:>8} {:>7} {:>8} {:>7} {:>7} {:>9}",
+        "{:<name_width$} {:>9} {:>9} {:>8} {:>7} {:>8} {:>7} {:>7} {:>9} {:>8} {:>8}",
         "strategy",
         "cum_ret",
         "ann_ret",
@@ -134,14 +134,15 @@ pub(crate) fn write_metrics_table(
         "sortino",
         "max_dd",
         "calmar",
-        "turnover"
+        "turnover",
+        "SR_day",
+        "STR_day"
     )?;
-    for r in results {
-        let m = &r.metrics;
+    for (name, m) in rows {
         writeln!(
             o,
-            "{:<name_width$} {:>9.4} {:>9.4} {:>8.4} {:>7.3} {:>8.3} {:>7.4} {:>7.3} {:>9.4}",
-            r.name,
+            "{:<name_width$} {:>9.4} {:>9.4} {:>8.4} {:>7.3} {:>8.3} {:>7.4} {:>7.3} {:>9.4} {:>8.4} {:>8.4}",
+            name,
             m.cumulative_return,
             m.annualised_return,
             m.annualised_volatility,
@@ -149,10 +150,20 @@ pub(crate) fn write_metrics_table(
             m.sortino,
             m.max_drawdown,
             m.calmar,
-            m.turnover
+            m.turnover,
+            m.sr_period,
+            m.str_period
         )?;
     }
     Ok(())
+}
+
+/// `(name, metrics)` rows of backtest results.
+pub(crate) fn rows(results: &[BacktestResult]) -> Vec<(String, crate::metrics::Metrics)> {
+    results
+        .iter()
+        .map(|r| (r.name.clone(), r.metrics.clone()))
+        .collect()
 }
 
 pub(crate) fn emit(text: &str) -> anyhow::Result<()> {
@@ -341,7 +352,7 @@ fn run_bt(a: BacktestArgs) -> anyhow::Result<()> {
             t.n_assets(),
             a.cost_bps
         )?;
-        write_metrics_table(&mut o, &results, 14)?;
+        write_metrics_table(&mut o, &rows(&results), 14)?;
     }
     emit(&o)
 }

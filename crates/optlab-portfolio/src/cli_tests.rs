@@ -86,8 +86,14 @@ fn train_runs_end_to_end_on_a_small_csv() {
         path.to_str().unwrap(),
         "--seeds",
         "2",
-        "--epochs",
-        "5",
+        "--steps",
+        "6",
+        "--batch",
+        "8",
+        "--d-model",
+        "8",
+        "--layers",
+        "1",
         "--out",
         out.to_str().unwrap(),
         "--json",
@@ -95,9 +101,44 @@ fn train_runs_end_to_end_on_a_small_csv() {
     run(Top::try_parse_from(args).unwrap().args).unwrap();
     let j: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("train.json")).unwrap()).unwrap();
-    assert_eq!(j["results"].as_array().unwrap().len(), 4 + NAMES.len());
+    // Two seeds and their mean for BDA and for the direct-weights twin, then the baselines.
+    let names: Vec<&str> = j["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["strategy"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.len(), 6 + NAMES.len());
+    assert_eq!(&names[..3], ["bda_seed0", "bda_seed1", "bda_mean2"]);
+    assert_eq!(names[5], "tf_direct_mean2");
     assert!(std::fs::read_to_string(out.join("equity.svg"))
         .unwrap()
         .starts_with("<svg"));
+    let linear = [
+        "x",
+        "train",
+        "--prices",
+        path.to_str().unwrap(),
+        "--seeds",
+        "1",
+        "--agent",
+        "linear",
+        "--epochs",
+        "3",
+        "--json",
+    ];
+    run(Top::try_parse_from(linear).unwrap().args).unwrap();
+    let bad = [
+        "x",
+        "train",
+        "--prices",
+        path.to_str().unwrap(),
+        "--agent",
+        "ppo",
+    ];
+    let e = run(Top::try_parse_from(bad).unwrap().args)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("unknown --agent"), "{e}");
     std::fs::remove_dir_all(&dir).ok();
 }

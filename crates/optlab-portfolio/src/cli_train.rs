@@ -1,12 +1,18 @@
-//! `train`: fit the BL-views agent on the training period for several seeds, select epochs on
-//! validation, and backtest agents and baselines on the untouched test period with costs.
+//! `train`: fit the BL agent on the training period for several seeds, select on validation,
+//! and backtest agents and baselines on the untouched test period with costs.
+//!
+//! The default agent is BDA ([`crate::bda`]); its direct-weights twin (same Transformer, no BL
+//! step) is the DRL baseline. `--agent linear` keeps the older shared linear policy with fixed
+//! risk aversion ([`crate::agent`]) and its direct variant.
 
 use crate::agent::AgentConfig;
 use crate::agent_train::{train, DrlBl};
 use crate::backtest::{run as run_backtest, BacktestConfig, BacktestResult, Costs};
-use crate::cli::period_range;
-use crate::cli::{emit, write_metrics_table};
+use crate::bda::BdaConfig;
+use crate::bda_train::{train_bda, BdaTrainConfig};
+use crate::cli::{emit, period_range, rows, write_metrics_table};
 use crate::data::PriceTable;
+use crate::metrics::mean_metrics;
 use crate::strategy::{by_name, NAMES};
 use anyhow::Context;
 use std::fmt::Write as _;
@@ -21,10 +27,46 @@ pub struct TrainArgs {
     /// Number of seeds (0, 1, ...).
     #[arg(long, default_value_t = 3)]
     pub seeds: u64,
-    /// Training epochs per seed.
+    /// Agent: `bda` (Transformer views + CNN risk aversion) or `linear` (older linear policy).
+    #[arg(long, default_value = "bda")]
+    pub agent: String,
+    /// BDA: gradient steps per seed.
+    #[arg(long, default_value_t = 600)]
+    pub steps: usize,
+    /// BDA: decision dates per mini-batch.
+    #[arg(long, default_value_t = 64)]
+    pub batch: usize,
+    /// BDA: AdamW learning rate.
+    #[arg(long, default_value_t = 1e-3)]
+    pub lr: f64,
+    /// BDA: past 5-day periods in the state (Transformer tokens).
+    #[arg(long, default_value_t = 12)]
+    pub m: usize,
+    /// BDA: covariance window in days.
+    #[arg(long, default_value_t = 60)]
+    pub cov_lookback: usize,
+    /// BDA: Transformer width.
+    #[arg(long, default_value_t = 32)]
+    pub d_model: usize,
+    /// BDA: Transformer layers.
+    #[arg(long, default_value_t = 2)]
+    pub layers: usize,
+    /// BDA: prior uncertainty scale tau.
+    #[arg(long, default_value_t = 0.05)]
+    pub tau: f64,
+    /// BDA: gross exposure of every decision.
+    #[arg(long, default_value_t = 0.5)]
+    pub gross: f64,
+    /// Reward variance penalty z1.
+    #[arg(long, default_value_t = 2.5)]
+    pub z1: f64,
+    /// Reward turnover penalty z2; the cost rate (cost-bps / 1e4) when omitted.
+    #[arg(long)]
+    pub z2: Option<f64>,
+    /// Linear agent: training epochs per seed.
     #[arg(long, default_value_t = 60)]
     pub epochs: usize,
-    /// Proportional transaction cost in basis points (also the reward's turnover penalty).
+    /// Proportional transaction cost in basis points.
     #[arg(long, default_value_t = 10.0)]
     pub cost_bps: f64,
     /// Annual borrow fee on short notional, in basis points.
@@ -44,6 +86,87 @@ pub struct TrainArgs {
     pub json: bool,
 }
 
+type Range = (usize, usize);
+
+/// Trains and backtests one agent family over all seeds: results and per-seed training JSON.
+fn bda_family(
+    a: &TrainArgs,
+    t: &PriceTable,
+    (tr, va): (Range, Range),
+    bt: &BacktestConfig,
+    direct: bool,
+) -> anyhow::Result<(Vec<BacktestResult>, Vec<serde_json::Value>)> {
+    let cfg = BdaConfig {
+        m: a.m,
+        cov_lookback: a.cov_lookback,
+        tau: a.tau,
+        gross: a.gross,
+        d_model: a.d_model,
+        layers: a.layers,
+        direct,
+        ..BdaConfig::default()
+    };
+    let tc = BdaTrainConfig {
+        steps: a.steps,
+        batch: a.batch,
+        lr: a.lr,
+        z1: a.z1,
+        z2: a.z2.unwrap_or(a.cost_bps / 1e4),
+        ..BdaTrainConfig::default()
+    };
+    let returns = t.simple_returns();
+    let (mut results, mut reports) = (vec![], vec![]);
+    for seed in 0..a.seeds {
+        let (mut agent, rep) = train_bda(&returns, tr, va, &cfg, &tc, seed)
+            .with_context(|| format!("training seed {seed}"))?;
+        let mut r = run_backtest(t, &mut agent, bt)?;
+        r.name = format!("{}_seed{seed}", if direct { "tf_direct" } else { "bda" });
+        eprintln!(
+            "{}: best step {} ({:.1} s)",
+            r.name, rep.best_step, rep.seconds
+        );
+        results.push(r);
+        reports.push(serde_json::json!({"agent": cfg, "train": tc, "report": rep}));
+    }
+    Ok((results, reports))
+}
+
+/// The older linear agent (`direct` = its weights-only variant) over all seeds.
+fn linear_family(
+    a: &TrainArgs,
+    t: &PriceTable,
+    (tr, va): (Range, Range),
+    bt: &BacktestConfig,
+    direct: bool,
+) -> anyhow::Result<(Vec<BacktestResult>, Vec<serde_json::Value>)> {
+    let cfg = AgentConfig {
+        epochs: a.epochs,
+        z2: a.z2.unwrap_or(a.cost_bps / 1e4),
+        direct,
+        ..AgentConfig::default()
+    };
+    let returns = t.simple_returns();
+    let (mut results, mut reports) = (vec![], vec![]);
+    for seed in 0..a.seeds {
+        let rep = train(&returns, tr, va, &cfg, seed).with_context(|| format!("seed {seed}"))?;
+        let mut agent = DrlBl {
+            policy: rep.policy.clone(),
+            cfg: cfg.clone(),
+        };
+        let mut r = run_backtest(t, &mut agent, bt)?;
+        r.name = format!(
+            "{}_seed{seed}",
+            if direct { "drl_direct" } else { "drl_bl" }
+        );
+        results.push(r);
+        reports.push(
+            serde_json::json!({"agent": cfg, "seed": seed, "best_epoch": rep.best_epoch,
+            "valid_reward_best": rep.valid_reward.get(rep.best_epoch), "theta": rep.policy.theta}),
+        );
+    }
+    Ok((results, reports))
+}
+
 /// Runs `train`.
 pub fn run_train(a: TrainArgs, t: PriceTable) -> anyhow::Result<()> {
     let mut o = String::new();
@@ -51,11 +174,7 @@ pub fn run_train(a: TrainArgs, t: PriceTable) -> anyhow::Result<()> {
     let tr = period_range(n, a.train, a.valid, "train")?;
     let va = period_range(n, a.train, a.valid, "valid")?;
     let te = period_range(n, a.train, a.valid, "test")?;
-    let cfg = AgentConfig {
-        epochs: a.epochs,
-        z2: a.cost_bps / 1e4,
-        ..AgentConfig::default()
-    };
+    anyhow::ensure!(a.seeds >= 1, "--seeds must be at least 1");
     let bt = BacktestConfig {
         start: te.0,
         end: Some(te.1),
@@ -67,50 +186,38 @@ pub fn run_train(a: TrainArgs, t: PriceTable) -> anyhow::Result<()> {
         },
         ..BacktestConfig::default()
     };
-    let returns = t.simple_returns();
-    let mut results: Vec<BacktestResult> = vec![];
-    let mut reports = vec![];
-    for seed in 0..a.seeds {
-        let rep = train(&returns, tr, va, &cfg, seed).with_context(|| format!("seed {seed}"))?;
-        let mut agent = DrlBl {
-            policy: rep.policy.clone(),
-            cfg: cfg.clone(),
-        };
-        let mut r = run_backtest(&t, &mut agent, &bt)?;
-        r.name = format!("drl_bl_seed{seed}");
-        results.push(r);
-        reports.push(rep);
-    }
-    // Baseline: the same agent without the BL step (its policy outputs the weights directly).
-    let direct = AgentConfig {
-        direct: true,
-        ..cfg.clone()
+    let family = match a.agent.as_str() {
+        "bda" => bda_family,
+        "linear" => linear_family,
+        other => anyhow::bail!("unknown --agent {other:?}; expected bda or linear"),
     };
-    for seed in 0..a.seeds {
-        let rep = train(&returns, tr, va, &direct, seed)
-            .with_context(|| format!("direct seed {seed}"))?;
-        let mut agent = DrlBl {
-            policy: rep.policy.clone(),
-            cfg: direct.clone(),
-        };
-        let mut r = run_backtest(&t, &mut agent, &bt)?;
-        r.name = format!("drl_direct_seed{seed}");
-        results.push(r);
-    }
+    let (agent, agent_rep) = family(&a, &t, (tr, va), &bt, false)?;
+    let (direct, direct_rep) = family(&a, &t, (tr, va), &bt, true)?;
+    let mut baselines = vec![];
     for name in NAMES {
-        results.push(run_backtest(
+        baselines.push(run_backtest(
             &t,
             by_name(name, t.n_assets())?.as_mut(),
             &bt,
         )?);
     }
+    let mut table = vec![];
+    for fam in [&agent, &direct] {
+        table.extend(rows(fam));
+        let ms: Vec<_> = fam.iter().map(|r| &r.metrics).collect();
+        if let (Some(m), Some(first)) = (mean_metrics(&ms), fam.first()) {
+            let base = first.name.trim_end_matches("_seed0");
+            table.push((format!("{base}_mean{}", ms.len()), m));
+        }
+    }
+    table.extend(rows(&baselines));
     let summary = serde_json::json!({
         "train": [t.dates[tr.0], t.dates[tr.1 - 1]], "valid": [t.dates[va.0], t.dates[va.1 - 1]],
-        "test": [t.dates[te.0], t.dates[te.1 - 1]], "agent": cfg, "backtest": bt,
-        "training": reports.iter().map(|r| serde_json::json!({"seed": r.seed, "best_epoch": r.best_epoch,
-            "train_reward_first": r.train_reward.first(), "train_reward_best": r.train_reward.get(r.best_epoch),
-            "valid_reward_best": r.valid_reward.get(r.best_epoch), "theta": r.policy.theta})).collect::<Vec<_>>(),
-        "results": results.iter().map(|r| serde_json::json!({"strategy": r.name, "metrics": r.metrics, "total_costs": r.total_costs})).collect::<Vec<_>>(),
+        "test": [t.dates[te.0], t.dates[te.1 - 1]], "agent": a.agent, "backtest": bt,
+        "training": agent_rep, "training_direct": direct_rep,
+        "results": table.iter().map(|(name, m)| serde_json::json!({"strategy": name, "metrics": m})).collect::<Vec<_>>(),
+        "total_costs": agent.iter().chain(&direct).chain(&baselines)
+            .map(|r| (r.name.clone(), r.total_costs)).collect::<std::collections::BTreeMap<_, _>>(),
     });
     if let Some(dir) = &a.out {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
@@ -119,9 +226,11 @@ pub fn run_train(a: TrainArgs, t: PriceTable) -> anyhow::Result<()> {
             serde_json::to_string_pretty(&summary)?,
         )?;
         let title = format!("test period {} to {}", t.dates[te.0], t.dates[te.1 - 1]);
+        let mut shown: Vec<BacktestResult> = vec![agent[0].clone(), direct[0].clone()];
+        shown.extend(baselines.iter().cloned());
         std::fs::write(
             dir.join("equity.svg"),
-            crate::svg::equity_svg(&results, &title),
+            crate::svg::equity_svg(&shown, &title),
         )?;
     }
     if a.json {
@@ -130,7 +239,7 @@ pub fn run_train(a: TrainArgs, t: PriceTable) -> anyhow::Result<()> {
     }
     writeln!(
         o,
-        "train {}..{}  valid {}..{}  test {}..{} ({} assets, cost {} bps)",
+        "train {}..{}  valid {}..{}  test {}..{} ({} assets, cost {} bps, agent {})",
         t.dates[tr.0],
         t.dates[tr.1 - 1],
         t.dates[va.0],
@@ -138,15 +247,9 @@ pub fn run_train(a: TrainArgs, t: PriceTable) -> anyhow::Result<()> {
         t.dates[te.0],
         t.dates[te.1 - 1],
         t.n_assets(),
-        a.cost_bps
+        a.cost_bps,
+        a.agent
     )?;
-    for r in &reports {
-        writeln!(
-            o,
-            "seed {}: best epoch {} valid reward {:.3e}",
-            r.seed, r.best_epoch, r.valid_reward[r.best_epoch]
-        )?;
-    }
-    write_metrics_table(&mut o, &results, 16)?;
+    write_metrics_table(&mut o, &table, 18)?;
     emit(&o)
 }

@@ -23,6 +23,10 @@ pub struct Metrics {
     pub turnover: f64,
     /// Sum of turnover per year.
     pub annual_turnover: f64,
+    /// Paper-style per-period Sharpe `mean / std` (not annualised; daily for daily data).
+    pub sr_period: f64,
+    /// Paper-style per-period Sortino `mean / downside_dev` (not annualised).
+    pub str_period: f64,
 }
 
 fn ratio(a: f64, b: f64) -> f64 {
@@ -79,7 +83,28 @@ pub fn compute(equity: &[f64], turnovers: &[f64], periods_per_year: f64) -> Metr
         calmar: ratio(ann, mdd),
         turnover: ratio(total_turnover, turnovers.len() as f64),
         annual_turnover: total_turnover * periods_per_year / n,
+        sr_period: ratio(mean, var.sqrt()),
+        str_period: ratio(mean, down),
     }
+}
+
+/// Field-wise mean of several metrics (e.g. one agent over seeds); `None` when empty.
+pub fn mean_metrics(ms: &[&Metrics]) -> Option<Metrics> {
+    let k = ms.len() as f64;
+    let avg = |f: fn(&Metrics) -> f64| ms.iter().map(|m| f(m)).sum::<f64>() / k;
+    (!ms.is_empty()).then(|| Metrics {
+        cumulative_return: avg(|m| m.cumulative_return),
+        annualised_return: avg(|m| m.annualised_return),
+        annualised_volatility: avg(|m| m.annualised_volatility),
+        sharpe: avg(|m| m.sharpe),
+        sortino: avg(|m| m.sortino),
+        max_drawdown: avg(|m| m.max_drawdown),
+        calmar: avg(|m| m.calmar),
+        turnover: avg(|m| m.turnover),
+        annual_turnover: avg(|m| m.annual_turnover),
+        sr_period: avg(|m| m.sr_period),
+        str_period: avg(|m| m.str_period),
+    })
 }
 
 #[cfg(test)]
@@ -100,10 +125,22 @@ mod tests {
         ));
         assert!(close(m.sharpe, 21f64.sqrt()));
         assert!(close(m.sortino, 84f64.sqrt()));
+        assert!(close(m.sr_period, 1.0 / 12f64.sqrt()));
+        assert!(close(m.str_period, 1.0 / 3f64.sqrt()));
         assert!(close(m.max_drawdown, 0.1));
         assert!(close(m.calmar, (1.089f64.powf(84.0) - 1.0) / 0.1));
         assert!(close(m.turnover, 0.4));
         assert!(close(m.annual_turnover, 0.8 * 84.0));
+    }
+
+    #[test]
+    fn mean_over_seeds_is_field_wise() {
+        let a = compute(&[1.0, 1.1, 1.0], &[0.2], 252.0);
+        let b = compute(&[1.0, 0.9, 0.95], &[0.6], 252.0);
+        let m = mean_metrics(&[&a, &b]).unwrap();
+        assert!((m.sharpe - (a.sharpe + b.sharpe) / 2.0).abs() < 1e-12);
+        assert!((m.turnover - 0.4).abs() < 1e-12);
+        assert!(mean_metrics(&[]).is_none());
     }
 
     #[test]

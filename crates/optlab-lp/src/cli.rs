@@ -4,10 +4,9 @@ use crate::generate::{pagerank, planted, PlantedKind};
 use crate::mps_read::{read_mps_file, MpsFormat};
 use crate::mps_write::write_mps_file;
 use crate::pdhg::solve;
-use crate::solution::{Algorithm, LpSolution, SolveOptions, Status};
+use crate::solution::{Algorithm, LpSolution, SolveOptions};
 use anyhow::{bail, Context};
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 /// Arguments of `optlab lp`.
 #[derive(clap::Args, Debug)]
@@ -56,7 +55,7 @@ pub enum LpCommand {
         /// Scale objective and bounds to unit norm after Ruiz/Pock–Chambolle.
         #[arg(long)]
         bc_scaling: bool,
-        /// Run presolve-lite (fixed/empty columns, emptied rows) before PDHG.
+        /// Run presolve-lite (fixed/empty columns, empty/free/singleton rows) before PDHG.
         #[arg(long)]
         presolve: bool,
         /// Start from a primal-dual pair: a JSON file with arrays "x" and "y" (e.g. a file
@@ -277,99 +276,8 @@ pub fn shifted_geomean(times: &[f64], shift: f64) -> f64 {
     (times.iter().map(|t| (t + shift).ln()).sum::<f64>() / times.len() as f64).exp() - shift
 }
 
-/// Time limit per instance used by [`bench`] (unsolved instances count with this time).
-pub const BENCH_TIME_LIMIT_S: f64 = 30.0;
-
-/// Solves every `.mps`/`.mps.gz` file in `dir` and prints the solved count, the shifted (10 s)
-/// geometric mean time, and per instance the ratio of time per PDHG iteration to the time of
-/// one `A x` plus one `Aᵀ y` product.
+/// Solves every `.mps`/`.mps.gz` file in `dir` with default bench settings (see
+/// [`crate::bench::run_bench`] for all options, including agreement with reference objectives).
 pub fn bench(dir: &Path, tol: f64, json: bool) -> anyhow::Result<()> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .with_context(|| format!("cannot read directory {}", dir.display()))?
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| {
-            p.to_string_lossy().ends_with(".mps") || p.to_string_lossy().ends_with(".mps.gz")
-        })
-        .collect();
-    files.sort();
-    if files.is_empty() {
-        bail!("no .mps or .mps.gz files in {}", dir.display());
-    }
-    let opts = SolveOptions {
-        tol,
-        time_limit: BENCH_TIME_LIMIT_S,
-        ..Default::default()
-    };
-    let (mut times, mut solved, mut rows) = (Vec::new(), 0usize, Vec::new());
-    for f in &files {
-        let p = match read_mps_file(f, MpsFormat::Auto) {
-            Ok(p) => p,
-            Err(e) => {
-                // A broken file counts as unsolved; the rest of the set still runs.
-                eprintln!("skipping {}: {e}", f.display());
-                times.push(BENCH_TIME_LIMIT_S);
-                rows.push(
-                    serde_json::json!({"file": f.display().to_string(), "error": e.to_string()}),
-                );
-                continue;
-            }
-        };
-        let sol = solve(&p, &opts);
-        let ok = sol.status == Status::Optimal;
-        solved += usize::from(ok);
-        times.push(if ok { sol.time_s } else { BENCH_TIME_LIMIT_S });
-        let ratio = iteration_to_spmv_ratio(&p, &sol);
-        let name = f
-            .file_name()
-            .map(|s| s.to_string_lossy().to_string())
-            .unwrap_or_default();
-        if !json {
-            println!(
-                "{name:24} {:>16} obj {:>20.10e} iters {:>7} time {:>8.3} s  iter/spmv {ratio:.2}",
-                format!("{:?}", sol.status),
-                sol.objective,
-                sol.iterations,
-                sol.time_s
-            );
-        }
-        rows.push(
-            serde_json::json!({"file": name, "status": sol.status, "objective": sol.objective,
-            "iterations": sol.iterations, "time_s": sol.time_s, "iter_over_spmv": ratio}),
-        );
-    }
-    let sgm = shifted_geomean(&times, 10.0);
-    if json {
-        let v = serde_json::json!({"tol": tol, "threads": rayon::current_num_threads(), "solved": solved,
-            "total": files.len(), "sgm10_s": sgm, "time_limit_s": BENCH_TIME_LIMIT_S, "instances": rows});
-        println!("{v}");
-    } else {
-        println!(
-            "solved {solved}/{} at tol {tol:e}, SGM10 {sgm:.3} s ({} threads)",
-            files.len(),
-            rayon::current_num_threads()
-        );
-    }
-    Ok(())
-}
-
-/// Time per PDHG iteration divided by the time of one `A x` plus one `Aᵀ y`.
-fn iteration_to_spmv_ratio(p: &crate::LpProblem, sol: &LpSolution) -> f64 {
-    if sol.iterations == 0 {
-        return f64::NAN;
-    }
-    let at = p.a.transpose();
-    let (x, y) = (vec![1.0; p.num_cols()], vec![1.0; p.num_rows()]);
-    let (mut ax, mut aty) = (vec![0.0; p.num_rows()], vec![0.0; p.num_cols()]);
-    // Fastest of several batches: robust to other load on the machine.
-    let mut spmv = f64::INFINITY;
-    for _ in 0..5 {
-        let t = Instant::now();
-        for _ in 0..10 {
-            p.a.mul_vec_into(&x, &mut ax);
-            at.mul_vec_into(&y, &mut aty);
-        }
-        spmv = spmv.min(t.elapsed().as_secs_f64() / 10.0);
-    }
-    (sol.time_s / sol.iterations as f64) / spmv.max(1e-12)
+    crate::bench::run_bench(&crate::bench::BenchLpArgs::new(dir, tol, json)).map(|_| ())
 }

@@ -5,11 +5,12 @@
 //! * [`sparse`]: CSR matrices with rayon-parallel products.
 //! * [`pdhg::solve`]: restarted averaged PDHG (PDLP-style adaptive steps, KKT-based restarts,
 //!   primal-weight updates) on a Ruiz + Pock–Chambolle scaled problem, terminating on the
-//!   relative KKT error, with infeasibility rays; optional [`presolve`]-lite.
+//!   relative KKT error, with infeasibility rays; optional [`presolve`]-lite (fixed/empty columns, empty/free/singleton rows,
+//!   with primal and dual postsolve).
 //! * [`generate`]: planted covering/packing LPs and PageRank LPs of any size.
 //! * [`pdhg_net`]: PDHG-Net (unrolled PDHG in candle) trained on a generated family, as the
 //!   first stage of a two-stage solve.
-//! * [`cli`]: `optlab lp solve|generate|net-train` and `optlab bench lp`.
+//! * [`cli`]: `optlab lp solve|generate|net-train`; [`bench`]: `optlab bench lp`.
 //!
 //! ```
 //! use optlab_lp::{parse_mps, solve, MpsFormat, SolveOptions, Status};
@@ -26,6 +27,7 @@
 #![allow(clippy::needless_range_loop)]
 #![warn(missing_docs)]
 
+pub mod bench;
 pub mod cli;
 pub mod generate;
 mod halpern;
@@ -36,6 +38,7 @@ pub mod mps_write;
 pub mod pdhg;
 pub mod pdhg_net;
 pub mod presolve;
+mod presolved;
 pub mod scaling;
 pub mod solution;
 pub mod sparse;

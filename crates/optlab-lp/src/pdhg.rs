@@ -57,7 +57,7 @@ impl Point {
 /// With `opts.presolve`, presolve-lite runs first and the solution is mapped back.
 pub fn solve(p: &LpProblem, opts: &SolveOptions) -> LpSolution {
     if opts.presolve {
-        crate::presolve::solve_presolved(p, opts)
+        crate::presolved::solve_presolved(p, opts)
     } else {
         solve_direct(p, opts)
     }

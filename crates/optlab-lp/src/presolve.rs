@@ -1,25 +1,57 @@
-//! Presolve-lite: removes fixed and empty columns and the rows left empty by that, with an
-//! exact postsolve of primal and dual solutions. One pass, no cascading reductions.
+//! Presolve-lite: fixed columns, empty columns, empty and free rows, and singleton rows (turned
+//! into column bounds), applied until nothing changes, with a postsolve that recovers primal and
+//! dual solutions (and infeasibility rays) of the original problem.
+//!
+//! Dual postsolve of a singleton row `l ≤ a·x_j ≤ u` that tightened a bound of `x_j`: once every
+//! other dual is known, the reduced cost `r_j = c_j − Σ_k a_kj y_k` is the multiplier of the
+//! column bound; if it belongs to the side the row supplied, it moves to the row as
+//! `y_i = r_j / a` (the sign then matches the row side, and the dual objective is unchanged).
 
-use crate::kkt::{data_norms, kkt_errors, LpView};
 use crate::model::LpProblem;
-use crate::pdhg::solve_direct;
-use crate::solution::{LpSolution, SolveOptions, Status};
 use crate::sparse::CsrMatrix;
-use std::time::Instant;
 
-/// Tolerance for deciding that an emptied row is still satisfiable.
-const ROW_FEAS_TOL: f64 = 1e-9;
+/// Tolerance for deciding that an emptied row, or a pair of tightened bounds, is consistent.
+const FEAS_TOL: f64 = 1e-9;
 
 /// The outcome of presolve.
 #[derive(Debug)]
 pub enum Presolve {
     /// A smaller problem plus what is needed to map its solutions back.
     Reduced(Box<Reduction>),
-    /// An emptied row cannot be satisfied: the problem is primal infeasible.
+    /// A row or a column's bounds cannot be satisfied: the problem is primal infeasible.
     Infeasible(String),
     /// An empty column improves the objective without limit: the dual is infeasible.
     DualInfeasible(String),
+}
+
+/// One presolve reduction, undone in reverse order by postsolve.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reduction1 {
+    /// Column `j` removed at `value` (equal bounds, or an empty column at its best bound).
+    FixCol {
+        /// Original column index.
+        j: usize,
+        /// Its value.
+        value: f64,
+    },
+    /// Row `i` removed because it holds no column any more or has no finite bound (dual 0).
+    DropRow {
+        /// Original row index.
+        i: usize,
+    },
+    /// Singleton row `i` (`a·x_j`) replaced by bounds on column `j`.
+    SingletonRow {
+        /// Original row index.
+        i: usize,
+        /// Original column index.
+        j: usize,
+        /// The row's coefficient.
+        a: f64,
+        /// The row supplied the column's lower bound (it was tighter than the one before).
+        lower: bool,
+        /// The row supplied the column's upper bound.
+        upper: bool,
+    },
 }
 
 /// A reduced problem and its postsolve data.
@@ -31,51 +63,133 @@ pub struct Reduction {
     pub kept_rows: Vec<usize>,
     /// Original indices of the kept columns.
     pub kept_cols: Vec<usize>,
-    /// Values of all original columns that were removed (`None` for kept ones).
-    pub fixed: Vec<Option<f64>>,
-    /// Original number of rows.
-    pub num_rows: usize,
+    /// Reductions in the order they were applied.
+    pub ops: Vec<Reduction1>,
 }
 
 impl Reduction {
-    /// Maps a reduced primal vector to the original columns.
-    pub fn postsolve_x(&self, x: &[f64]) -> Vec<f64> {
-        let mut full: Vec<f64> = self.fixed.iter().map(|v| v.unwrap_or(0.0)).collect();
+    /// Maps a reduced primal solution to the original columns.
+    pub fn postsolve_x(&self, orig: &LpProblem, x: &[f64]) -> Vec<f64> {
+        let mut full = vec![0.0; orig.num_cols()];
         for (k, &j) in self.kept_cols.iter().enumerate() {
             full[j] = x[k];
         }
-        full
-    }
-
-    /// Maps reduced row duals to the original rows (removed rows get dual 0).
-    pub fn postsolve_y(&self, y: &[f64]) -> Vec<f64> {
-        let mut full = vec![0.0; self.num_rows];
-        for (k, &i) in self.kept_rows.iter().enumerate() {
-            full[i] = y[k];
+        for op in &self.ops {
+            if let Reduction1::FixCol { j, value } = op {
+                full[*j] = *value;
+            }
         }
         full
     }
 
     /// Maps a reduced primal ray to the original columns (removed columns do not move).
-    pub fn postsolve_ray(&self, d: &[f64]) -> Vec<f64> {
-        let mut full = vec![0.0; self.fixed.len()];
+    pub fn postsolve_ray(&self, orig: &LpProblem, d: &[f64]) -> Vec<f64> {
+        let mut full = vec![0.0; orig.num_cols()];
         for (k, &j) in self.kept_cols.iter().enumerate() {
             full[j] = d[k];
         }
         full
     }
+
+    /// Maps reduced row duals to the original rows. With `with_costs = false` the objective is
+    /// taken as zero, which maps a Farkas ray of the reduced problem to one of the original.
+    pub fn postsolve_y(&self, orig: &LpProblem, y: &[f64], with_costs: bool) -> Vec<f64> {
+        let mut full = vec![0.0; orig.num_rows()];
+        for (k, &i) in self.kept_rows.iter().enumerate() {
+            full[i] = y[k];
+        }
+        let at = orig.a.transpose();
+        for op in self.ops.iter().rev() {
+            if let &Reduction1::SingletonRow {
+                i,
+                j,
+                a,
+                lower,
+                upper,
+            } = op
+            {
+                let c = if with_costs { orig.obj[j] } else { 0.0 };
+                let r = c - at.row(j).map(|(k, v)| v * full[k]).sum::<f64>();
+                if (r > 0.0 && lower) || (r < 0.0 && upper) {
+                    full[i] = r / a;
+                }
+            }
+        }
+        full
+    }
 }
 
-/// Runs presolve-lite on `p`.
-pub fn presolve(p: &LpProblem) -> Presolve {
-    let (m, n) = (p.num_rows(), p.num_cols());
-    let at = p.a.transpose();
-    let mut fixed: Vec<Option<f64>> = vec![None; n];
-    for j in 0..n {
-        let (lo, hi, c) = (p.col_lower[j], p.col_upper[j], p.obj[j]);
+/// Mutable state of the reduction loop.
+struct State<'a> {
+    p: &'a LpProblem,
+    at: CsrMatrix,
+    col_lo: Vec<f64>,
+    col_hi: Vec<f64>,
+    row_lo: Vec<f64>,
+    row_hi: Vec<f64>,
+    row_alive: Vec<bool>,
+    col_alive: Vec<bool>,
+    row_count: Vec<usize>,
+    col_count: Vec<usize>,
+    offset: f64,
+    ops: Vec<Reduction1>,
+    rows_todo: Vec<usize>,
+    cols_todo: Vec<usize>,
+}
+
+impl<'a> State<'a> {
+    fn new(p: &'a LpProblem) -> Self {
+        let at = p.a.transpose();
+        let nz = |it: &mut dyn Iterator<Item = (usize, f64)>| it.filter(|e| e.1 != 0.0).count();
+        let row_count = (0..p.num_rows()).map(|i| nz(&mut p.a.row(i))).collect();
+        let col_count = (0..p.num_cols()).map(|j| nz(&mut at.row(j))).collect();
+        Self {
+            p,
+            at,
+            col_lo: p.col_lower.clone(),
+            col_hi: p.col_upper.clone(),
+            row_lo: p.row_lower.clone(),
+            row_hi: p.row_upper.clone(),
+            row_alive: vec![true; p.num_rows()],
+            col_alive: vec![true; p.num_cols()],
+            row_count,
+            col_count,
+            offset: p.obj_offset,
+            ops: Vec::new(),
+            rows_todo: (0..p.num_rows()).collect(),
+            cols_todo: (0..p.num_cols()).collect(),
+        }
+    }
+
+    fn fix_col(&mut self, j: usize, value: f64) {
+        self.col_alive[j] = false;
+        self.offset += self.p.obj[j] * value;
+        for (i, a) in self.at.row(j) {
+            if a != 0.0 && self.row_alive[i] {
+                self.row_lo[i] -= a * value;
+                self.row_hi[i] -= a * value;
+                self.row_count[i] -= 1;
+                self.rows_todo.push(i);
+            }
+        }
+        self.ops.push(Reduction1::FixCol { j, value });
+    }
+
+    fn drop_row(&mut self, i: usize) {
+        self.row_alive[i] = false;
+        for (j, a) in self.p.a.row(i) {
+            if a != 0.0 && self.col_alive[j] {
+                self.col_count[j] -= 1;
+                self.cols_todo.push(j);
+            }
+        }
+    }
+
+    fn column(&mut self, j: usize) -> Result<(), Presolve> {
+        let (lo, hi, c) = (self.col_lo[j], self.col_hi[j], self.p.obj[j]);
         if lo == hi {
-            fixed[j] = Some(lo);
-        } else if at.row(j).next().is_none() {
+            self.fix_col(j, lo);
+        } else if self.col_count[j] == 0 {
             let v = if c > 0.0 {
                 lo
             } else if c < 0.0 {
@@ -84,150 +198,137 @@ pub fn presolve(p: &LpProblem) -> Presolve {
                 0.0f64.clamp(lo, hi)
             };
             if !v.is_finite() {
-                return Presolve::DualInfeasible(format!(
+                return Err(Presolve::DualInfeasible(format!(
                     "empty column {} is unbounded in its improving direction",
-                    p.col_names[j]
-                ));
+                    self.p.col_names[j]
+                )));
             }
-            fixed[j] = Some(v);
+            self.fix_col(j, v);
+        }
+        Ok(())
+    }
+
+    fn row(&mut self, i: usize) -> Result<(), Presolve> {
+        let (lo, hi) = (self.row_lo[i], self.row_hi[i]);
+        if self.row_count[i] == 0 {
+            if lo > FEAS_TOL * (1.0 + lo.abs()) || hi < -FEAS_TOL * (1.0 + hi.abs()) {
+                return Err(Presolve::Infeasible(format!(
+                    "row {} cannot be satisfied after fixing its columns",
+                    self.p.row_names[i]
+                )));
+            }
+            self.drop_row(i);
+            self.ops.push(Reduction1::DropRow { i });
+        } else if !lo.is_finite() && !hi.is_finite() {
+            self.drop_row(i);
+            self.ops.push(Reduction1::DropRow { i });
+        } else if self.row_count[i] == 1 {
+            let Some((j, a)) = self
+                .p
+                .a
+                .row(i)
+                .find(|&(j, a)| a != 0.0 && self.col_alive[j])
+            else {
+                return Ok(());
+            };
+            let (imp_lo, imp_hi) = if a > 0.0 {
+                (lo / a, hi / a)
+            } else {
+                (hi / a, lo / a)
+            };
+            let lower = imp_lo > self.col_lo[j];
+            let upper = imp_hi < self.col_hi[j];
+            if lower {
+                self.col_lo[j] = imp_lo;
+            }
+            if upper {
+                self.col_hi[j] = imp_hi;
+            }
+            let (l, u) = (self.col_lo[j], self.col_hi[j]);
+            if l > u {
+                if l - u > FEAS_TOL * (1.0 + l.abs().max(u.abs())) {
+                    return Err(Presolve::Infeasible(format!(
+                        "singleton row {} leaves column {} the empty range [{l}, {u}]",
+                        self.p.row_names[i], self.p.col_names[j]
+                    )));
+                }
+                let mid = 0.5 * (l + u);
+                (self.col_lo[j], self.col_hi[j]) = (mid, mid);
+            }
+            self.drop_row(i);
+            self.ops.push(Reduction1::SingletonRow {
+                i,
+                j,
+                a,
+                lower,
+                upper,
+            });
+        }
+        Ok(())
+    }
+
+    fn run(&mut self) -> Result<(), Presolve> {
+        loop {
+            if let Some(j) = self.cols_todo.pop() {
+                if self.col_alive[j] {
+                    self.column(j)?;
+                }
+            } else if let Some(i) = self.rows_todo.pop() {
+                if self.row_alive[i] {
+                    self.row(i)?;
+                }
+            } else {
+                return Ok(());
+            }
         }
     }
-    let mut offset = p.obj_offset;
-    let mut shift = vec![0.0; m];
-    let mut remaining = vec![0usize; m];
-    for j in 0..n {
-        match fixed[j] {
-            Some(v) => {
-                offset += p.obj[j] * v;
-                for (i, a) in at.row(j) {
-                    shift[i] += a * v;
+
+    fn into_reduction(self) -> Reduction {
+        let p = self.p;
+        let kept_rows: Vec<usize> = (0..p.num_rows()).filter(|&i| self.row_alive[i]).collect();
+        let kept_cols: Vec<usize> = (0..p.num_cols()).filter(|&j| self.col_alive[j]).collect();
+        let mut col_map = vec![usize::MAX; p.num_cols()];
+        for (k, &j) in kept_cols.iter().enumerate() {
+            col_map[j] = k;
+        }
+        let mut triplets = Vec::new();
+        for (k, &i) in kept_rows.iter().enumerate() {
+            for (j, a) in p.a.row(i) {
+                if col_map[j] != usize::MAX && a != 0.0 {
+                    triplets.push((k, col_map[j], a));
                 }
             }
-            None => at.row(j).for_each(|(i, _)| remaining[i] += 1),
+        }
+        let pick = |v: &[f64], idx: &[usize]| idx.iter().map(|&k| v[k]).collect::<Vec<f64>>();
+        let names = |v: &[String], idx: &[usize]| idx.iter().map(|&k| v[k].clone()).collect();
+        let problem = LpProblem {
+            name: p.name.clone(),
+            obj: pick(&p.obj, &kept_cols),
+            obj_offset: self.offset,
+            maximize: p.maximize,
+            a: CsrMatrix::from_triplets(kept_rows.len(), kept_cols.len(), &triplets),
+            row_lower: pick(&self.row_lo, &kept_rows),
+            row_upper: pick(&self.row_hi, &kept_rows),
+            col_lower: pick(&self.col_lo, &kept_cols),
+            col_upper: pick(&self.col_hi, &kept_cols),
+            row_names: names(&p.row_names, &kept_rows),
+            col_names: names(&p.col_names, &kept_cols),
+            obj_name: p.obj_name.clone(),
+        };
+        Reduction {
+            problem,
+            kept_rows,
+            kept_cols,
+            ops: self.ops,
         }
     }
-    let mut kept_rows = Vec::new();
-    for i in 0..m {
-        let (lo, hi) = (p.row_lower[i] - shift[i], p.row_upper[i] - shift[i]);
-        if remaining[i] > 0 {
-            kept_rows.push(i);
-        } else if lo > ROW_FEAS_TOL * (1.0 + lo.abs()) || hi < -ROW_FEAS_TOL * (1.0 + hi.abs()) {
-            return Presolve::Infeasible(format!(
-                "row {} cannot be satisfied after fixing its columns",
-                p.row_names[i]
-            ));
-        }
-    }
-    let kept_cols: Vec<usize> = (0..n).filter(|&j| fixed[j].is_none()).collect();
-    let mut col_map = vec![usize::MAX; n];
-    for (k, &j) in kept_cols.iter().enumerate() {
-        col_map[j] = k;
-    }
-    let mut triplets = Vec::new();
-    for (k, &i) in kept_rows.iter().enumerate() {
-        for (j, a) in p.a.row(i) {
-            if col_map[j] != usize::MAX {
-                triplets.push((k, col_map[j], a));
-            }
-        }
-    }
-    let problem = LpProblem {
-        name: p.name.clone(),
-        obj: kept_cols.iter().map(|&j| p.obj[j]).collect(),
-        obj_offset: offset,
-        maximize: p.maximize,
-        a: CsrMatrix::from_triplets(kept_rows.len(), kept_cols.len(), &triplets),
-        row_lower: kept_rows
-            .iter()
-            .map(|&i| p.row_lower[i] - shift[i])
-            .collect(),
-        row_upper: kept_rows
-            .iter()
-            .map(|&i| p.row_upper[i] - shift[i])
-            .collect(),
-        col_lower: kept_cols.iter().map(|&j| p.col_lower[j]).collect(),
-        col_upper: kept_cols.iter().map(|&j| p.col_upper[j]).collect(),
-        row_names: kept_rows.iter().map(|&i| p.row_names[i].clone()).collect(),
-        col_names: kept_cols.iter().map(|&j| p.col_names[j].clone()).collect(),
-        obj_name: p.obj_name.clone(),
-    };
-    Presolve::Reduced(Box::new(Reduction {
-        problem,
-        kept_rows,
-        kept_cols,
-        fixed,
-        num_rows: m,
-    }))
 }
 
-/// Presolves, solves the reduced problem, and maps the result back to the original space
-/// (KKT errors are recomputed on the original problem).
-pub fn solve_presolved(p: &LpProblem, opts: &SolveOptions) -> LpSolution {
-    let start = Instant::now();
-    let r = match presolve(p) {
-        Presolve::Reduced(r) => r,
-        Presolve::Infeasible(_) => {
-            return original_solution(p, Status::PrimalInfeasible, vec![], vec![], 0, 0, start)
-        }
-        Presolve::DualInfeasible(_) => {
-            return original_solution(p, Status::DualInfeasible, vec![], vec![], 0, 0, start)
-        }
-    };
-    let mut o = opts.clone();
-    o.presolve = false;
-    if let Some((x, y)) = &opts.warm_start {
-        if x.len() == p.num_cols() && y.len() == p.num_rows() {
-            o.warm_start = Some((
-                r.kept_cols.iter().map(|&j| x[j]).collect(),
-                r.kept_rows.iter().map(|&i| y[i]).collect(),
-            ));
-        }
-    }
-    let s = solve_direct(&r.problem, &o);
-    let x = if s.status == Status::DualInfeasible {
-        r.postsolve_ray(&s.x)
-    } else {
-        r.postsolve_x(&s.x)
-    };
-    let y = r.postsolve_y(&s.y);
-    original_solution(p, s.status, x, y, s.iterations, s.restarts, start)
-}
-
-/// Builds a solution of the original problem from full-length `x` and `y` (empty: defaults).
-fn original_solution(
-    p: &LpProblem,
-    status: Status,
-    x: Vec<f64>,
-    y: Vec<f64>,
-    iterations: usize,
-    restarts: usize,
-    start: Instant,
-) -> LpSolution {
-    let x = if x.is_empty() {
-        (0..p.num_cols())
-            .map(|j| 0.0f64.clamp(p.col_lower[j], p.col_upper[j]))
-            .collect()
-    } else {
-        x
-    };
-    let y = if y.is_empty() {
-        vec![0.0; p.num_rows()]
-    } else {
-        y
-    };
-    let ax = p.a.mul_vec(&x);
-    let aty = p.a.transpose().mul_vec(&y);
-    let view = LpView::of(p);
-    let kkt = kkt_errors(&view, data_norms(&view), &x, &y, &ax, &aty);
-    LpSolution {
-        status,
-        objective: p.user_objective(kkt.primal_objective),
-        reduced_costs: p.obj.iter().zip(&aty).map(|(c, a)| c - a).collect(),
-        x,
-        y,
-        kkt,
-        iterations,
-        restarts,
-        time_s: start.elapsed().as_secs_f64(),
+/// Runs presolve-lite on `p`, repeating the reductions until none applies.
+pub fn presolve(p: &LpProblem) -> Presolve {
+    let mut s = State::new(p);
+    match s.run() {
+        Ok(()) => Presolve::Reduced(Box::new(s.into_reduction())),
+        Err(e) => e,
     }
 }

@@ -1,6 +1,5 @@
 //! `optlab bench`: throughput and memory measurements printed as JSON.
 
-use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::Result;
@@ -69,17 +68,7 @@ enum BenchWhat {
         json: bool,
     },
     /// Solve every MPS file in a folder: solved count and shifted geometric mean time.
-    Lp {
-        /// Folder of .mps / .mps.gz files.
-        #[arg(long)]
-        dir: PathBuf,
-        /// Relative KKT tolerance.
-        #[arg(long, default_value_t = 1e-4)]
-        tol: f64,
-        /// JSON output.
-        #[arg(long)]
-        json: bool,
-    },
+    Lp(optlab_lp::bench::BenchLpArgs),
 }
 
 /// Peak resident set size of this process so far (VmHWM), in bytes.
@@ -174,7 +163,7 @@ pub fn run(a: BenchArgs) -> Result<()> {
             steps,
             json,
         } => optlab_optim::bench::bench(&models, steps.max(1), json).map(|_| ()),
-        BenchWhat::Lp { dir, tol, json } => optlab_lp::cli::bench(&dir, tol, json),
+        BenchWhat::Lp(a) => optlab_lp::bench::run_bench(&a).map(|_| ()),
         BenchWhat::Hvp {
             model,
             batch,

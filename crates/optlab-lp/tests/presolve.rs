@@ -1,0 +1,218 @@
+//! Presolve-lite on tiny LPs: reductions, cascades, and primal AND dual postsolve checked against
+//! hand-computed solutions, unreduced solves and the KKT conditions of the original problem.
+
+use optlab_lp::kkt::{dual_ray_quality, LpView};
+use optlab_lp::presolve::{presolve, Presolve, Reduction1};
+use optlab_lp::sparse::CsrMatrix;
+use optlab_lp::{solve, LpProblem, SolveOptions, Status};
+
+const INF: f64 = f64::INFINITY;
+
+fn lp(c: &[f64], rows: &[(&[f64], f64, f64)], cols: &[(f64, f64)]) -> LpProblem {
+    let mut t = Vec::new();
+    for (i, (a, _, _)) in rows.iter().enumerate() {
+        for (j, &v) in a.iter().enumerate() {
+            if v != 0.0 {
+                t.push((i, j, v));
+            }
+        }
+    }
+    LpProblem::new(
+        c.to_vec(),
+        CsrMatrix::from_triplets(rows.len(), c.len(), &t),
+        rows.iter().map(|r| r.1).collect(),
+        rows.iter().map(|r| r.2).collect(),
+        cols.iter().map(|b| b.0).collect(),
+        cols.iter().map(|b| b.1).collect(),
+    )
+    .expect("valid test LP")
+}
+
+fn opts(presolve: bool) -> SolveOptions {
+    SolveOptions {
+        tol: 1e-9,
+        presolve,
+        iteration_limit: 400_000,
+        ..Default::default()
+    }
+}
+
+fn close(a: &[f64], b: &[f64], tol: f64) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(u, v)| (u - v).abs() <= tol)
+}
+
+#[test]
+fn singleton_rows_become_bounds_and_their_duals_come_back() {
+    // min 2x0 + x1 + x2 + 0.5x3
+    //   r0: x0 + x1 >= 2
+    //   r1: 2 x0 >= 3            (singleton: x0 >= 1.5, active, dual 0.5)
+    //   r2: -x1 >= -0.4          (singleton, a < 0: x1 <= 0.4, active)
+    //   r3: x2 = 1               (singleton equality: fixes x2)
+    //   r4: x0 + x2 <= 5         (singleton once x2 is fixed: x0 <= 4, inactive)
+    //   r5: 3 x3 >= -INF         (free row, dropped)
+    //   x0, x1, x2 >= 0, x3 in [1, 2] (empty column with cost 0.5: at 1)
+    // Optimum x = (1.6, 0.4, 1, 1), objective 3.2 + 0.4 + 1 + 0.5 = 5.1.
+    // Duals: x0 basic => 2 = y0 + 2 y1 + y4; x1 at upper 0.4 via r2: 1 = y0 - y2.
+    // x0 = 1.6 > 1.5 so y1 = 0, y4 = 0 => y0 = 2, y2 = 1 (row r2 is a >= row: y2 >= 0 ok),
+    // x2 fixed by r3: 1 = y3 + y4 => y3 = 1.
+    let rows: [(&[f64], f64, f64); 6] = [
+        (&[1.0, 1.0, 0.0, 0.0], 2.0, INF),
+        (&[2.0, 0.0, 0.0, 0.0], 3.0, INF),
+        (&[0.0, -1.0, 0.0, 0.0], -0.4, INF),
+        (&[0.0, 0.0, 1.0, 0.0], 1.0, 1.0),
+        (&[1.0, 0.0, 1.0, 0.0], -INF, 5.0),
+        (&[0.0, 0.0, 0.0, 3.0], -INF, INF),
+    ];
+    let cols = [(0.0, INF), (0.0, INF), (0.0, INF), (1.0, 2.0)];
+    let p = lp(&[2.0, 1.0, 1.0, 0.5], &rows, &cols);
+    let Presolve::Reduced(r) = presolve(&p) else {
+        panic!("expected a reduction")
+    };
+    assert_eq!(r.kept_rows, vec![0], "only the two-column row stays");
+    assert_eq!(r.kept_cols, vec![0, 1]);
+    assert_eq!(r.problem.col_lower, vec![1.5, 0.0]);
+    assert_eq!(r.problem.col_upper, vec![4.0, 0.4]);
+    assert!(r
+        .ops
+        .iter()
+        .any(|o| matches!(o, Reduction1::FixCol { j: 2, value } if *value == 1.0)));
+    let sol = solve(&p, &opts(true));
+    assert_eq!(sol.status, Status::Optimal);
+    assert!((sol.objective - 5.1).abs() < 1e-7, "{}", sol.objective);
+    assert!(close(&sol.x, &[1.6, 0.4, 1.0, 1.0], 1e-6), "x {:?}", sol.x);
+    assert!(
+        close(&sol.y, &[2.0, 0.0, 1.0, 1.0, 0.0, 0.0], 1e-6),
+        "y {:?}",
+        sol.y
+    );
+    assert!(sol.kkt.max_rel() < 1e-8, "{:?}", sol.kkt);
+    let direct = solve(&p, &opts(false));
+    assert!(
+        close(&direct.y, &sol.y, 1e-5),
+        "{:?} vs {:?}",
+        direct.y,
+        sol.y
+    );
+}
+
+#[test]
+fn lower_singleton_dual_moves_to_the_row() {
+    // min 2x0 + x1, r0: x0 + x1 >= 2, r1: 2x0 >= 3 (x0 >= 1.5 from the row, active).
+    // x = (1.5, 0.5), objective 3.5, y = (1, 0.5).
+    let rows: [(&[f64], f64, f64); 2] = [(&[1.0, 1.0], 2.0, INF), (&[2.0, 0.0], 3.0, INF)];
+    let p = lp(&[2.0, 1.0], &rows, &[(0.0, INF), (0.0, INF)]);
+    for pre in [true, false] {
+        let sol = solve(&p, &opts(pre));
+        assert_eq!(sol.status, Status::Optimal);
+        assert!(close(&sol.x, &[1.5, 0.5], 1e-6), "{pre}: x {:?}", sol.x);
+        assert!(close(&sol.y, &[1.0, 0.5], 1e-6), "{pre}: y {:?}", sol.y);
+        assert!(close(&sol.reduced_costs, &[0.0, 0.0], 1e-6));
+    }
+}
+
+#[test]
+fn random_lps_with_singleton_rows_agree_with_and_without_presolve() {
+    let mut state = 12345u64;
+    let mut rnd = || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let mut reduced_any = 0;
+    for _case in 0..12 {
+        let n = 4;
+        let mut rows: Vec<(Vec<f64>, f64, f64)> = Vec::new();
+        // Two dense rows around a feasible point x0 in [0, 1]^n.
+        let x0: Vec<f64> = (0..n).map(|_| rnd()).collect();
+        for _ in 0..2 {
+            let a: Vec<f64> = (0..n).map(|_| rnd() * 2.0 - 0.5).collect();
+            let ax: f64 = a.iter().zip(&x0).map(|(u, v)| u * v).sum();
+            rows.push((a, ax - rnd(), ax + rnd()));
+        }
+        // Singleton rows with random sign, sides and slack around x0.
+        for j in 0..n {
+            let a = if rnd() < 0.5 { -1.5 } else { 0.7 };
+            let v = a * x0[j];
+            let (lo, hi) = match (rnd() * 3.0) as usize {
+                0 => (v - 0.3 * rnd(), INF),
+                1 => (-INF, v + 0.3 * rnd()),
+                _ => (v - 0.2 * rnd(), v + 0.2 * rnd()),
+            };
+            let mut r = vec![0.0; n];
+            r[j] = a;
+            rows.push((r, lo, hi));
+        }
+        let c: Vec<f64> = (0..n).map(|_| rnd() * 2.0 - 1.0).collect();
+        let cols = vec![(-1.0, 2.0); n];
+        let view: Vec<(&[f64], f64, f64)> = rows
+            .iter()
+            .map(|(a, l, u)| (a.as_slice(), *l, *u))
+            .collect();
+        let p = lp(&c, &view, &cols);
+        if let Presolve::Reduced(r) = presolve(&p) {
+            reduced_any += usize::from(r.problem.num_rows() < p.num_rows());
+        }
+        let a = solve(&p, &opts(false));
+        let b = solve(&p, &opts(true));
+        assert_eq!((a.status, b.status), (Status::Optimal, Status::Optimal));
+        assert!((a.objective - b.objective).abs() < 1e-6 * (1.0 + a.objective.abs()));
+        // The postsolved pair satisfies the original KKT conditions: primal feasible, dual
+        // feasible (signs of y and of the reduced costs) and zero gap.
+        assert!(b.kkt.max_rel() < 1e-8, "{:?}", b.kkt);
+        assert!(p.max_violation(&b.x) < 1e-7);
+    }
+    assert_eq!(reduced_any, 12, "every case has singleton rows to remove");
+}
+
+#[test]
+fn infeasibility_found_by_presolve_or_mapped_back() {
+    // Conflicting singleton rows: x0 >= 2 and x0 <= 1.
+    let rows: [(&[f64], f64, f64); 3] = [
+        (&[1.0, 1.0], -INF, 4.0),
+        (&[1.0, 0.0], 2.0, INF),
+        (&[-2.0, 0.0], -2.0, INF),
+    ];
+    let p = lp(&[1.0, 1.0], &rows, &[(0.0, INF), (0.0, INF)]);
+    assert!(matches!(presolve(&p), Presolve::Infeasible(_)));
+    assert_eq!(solve(&p, &opts(true)).status, Status::PrimalInfeasible);
+    // Infeasible only together with a kept row: x0 + x1 <= 1, x0 >= 2 (singleton), x >= 0.
+    // The reduced Farkas ray lives on r0; postsolve must move the bound part onto r1.
+    let rows: [(&[f64], f64, f64); 2] = [(&[1.0, 1.0], -INF, 1.0), (&[1.0, 0.0], 2.0, INF)];
+    let p = lp(&[1.0, 1.0], &rows, &[(0.0, INF), (0.0, INF)]);
+    let sol = solve(
+        &p,
+        &SolveOptions {
+            tol: 1e-6,
+            presolve: true,
+            iteration_limit: 100_000,
+            ..Default::default()
+        },
+    );
+    assert_eq!(sol.status, Status::PrimalInfeasible);
+    assert!(
+        sol.y[1] > 0.0,
+        "the singleton row carries the ray: {:?}",
+        sol.y
+    );
+    let aty = p.a.transpose().mul_vec(&sol.y);
+    let q = dual_ray_quality(&LpView::of(&p), &sol.y, &aty).expect("a Farkas ray");
+    assert!(q <= 1e-8, "ray quality {q}");
+}
+
+#[test]
+fn fully_reduced_problem_reports_the_right_objective() {
+    // Every row is a singleton; the optimum is at the row-implied bounds.
+    // max x0 - x1  <=>  min -x0 + x1;  r0: x0 <= 3, r1: -x1 <= -1 (x1 >= 1), x in [0, 10].
+    let rows: [(&[f64], f64, f64); 2] = [(&[1.0, 0.0], -INF, 3.0), (&[0.0, -1.0], -INF, -1.0)];
+    let p = lp(&[-1.0, 1.0], &rows, &[(0.0, 10.0), (0.0, 10.0)]);
+    let sol = solve(&p, &opts(true));
+    assert_eq!(sol.status, Status::Optimal);
+    assert_eq!(sol.iterations, 0);
+    assert!((sol.objective + 2.0).abs() < 1e-12);
+    assert!(close(&sol.x, &[3.0, 1.0], 1e-12));
+    // Row duals: r0 takes the cost of x0 (y0 = -1 <= 0 on a <= row), r1 that of x1 (y1 = -1,
+    // a = -1 so y1 = 1 / -1).
+    assert!(close(&sol.y, &[-1.0, -1.0], 1e-12), "{:?}", sol.y);
+    assert!(sol.kkt.max_rel() < 1e-12, "{:?}", sol.kkt);
+}

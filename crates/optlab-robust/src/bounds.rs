@@ -2,99 +2,39 @@
 //!
 //! * Bartlett–Foster–Telgarsky spectral complexity
 //!   R_A = (∏ ρ_i‖A_i‖_σ)·(Σ ‖A_iᵀ − M_iᵀ‖_{2,1}^{2/3} / ‖A_i‖_σ^{2/3})^{3/2}, with ρ_i = 1 (ReLU
-//!   and average pooling are 1-Lipschitz) and M_i = 0 or the initialisation;
+//!   and average pooling are 1-Lipschitz) and M_i = 0 or the initialisation; every A_i is the
+//!   linear map the layer applies (convolutions: the true operator on their input shape, see
+//!   [`layers`]), with the reshaped-kernel proxy R_A reported beside it;
 //! * the standard margin bound term ‖X‖₂·R_A·ln W/(γn) with γ the 5th percentile of clean
 //!   margins (Õ-form: the theorem's absolute constants and the √(ln(1/δ)/n) term are omitted);
-//! * the adversarial bound of Xiao, Sun, Long, Su (arXiv 2406.05372) in the same form, with the
-//!   data term inflated to √Σ(‖x_i‖₂ + ε·d^{max(0, ½ − 1/p)})² (the exact sup of ‖x + δ‖₂ over
-//!   the ℓ_p ball) and γ the 5th percentile of margins on PGD examples;
-//! * for comparison the Xiao et al. 2022 Frobenius bound (B+ε)·h·√(l ln l)·∏‖W_l‖_F/√n.
-//!
-//! Convolution kernels `[out, in, k, k]` enter as the reshaped `(out, in·k·k)` matrix, the
-//! proxy used by the paper's `measures.py`; each layer's row says which form it used.
+//! * an adversarial counterpart in the same form, with γ taken on PGD examples and the data
+//!   term inflated by the attack radius ε. This is a **reconstructed form**: the main theorem
+//!   of Xiao, Sun, Long, Su (arXiv 2406.05372) could not be retrieved here. The public pages
+//!   found (the abstract at <https://par.nsf.gov/biblio/10519883> and
+//!   <https://tomesphere.com/paper/2406.05372>) only say that the bound has the Bartlett et al.
+//!   shape with width and dimension entering as O(ln(dm)); they do not say where ε enters or
+//!   in which norm the data radius is measured. Both practical forms of the reference notes
+//!   are therefore computed: (B + ε)·√n with B = max_i ‖x_i‖₂ and ε the raw radius, and the
+//!   exact sup √Σ(‖x_i‖₂ + ε·d^{max(0, ½ − 1/p)})² of ‖x + δ‖₂ over the ℓ_p ball (which brings
+//!   back a √d for ℓ∞). Neither is presented as the paper's bound;
+//! * for comparison the Xiao et al. 2022 Frobenius bound (B+ε')·h·√(l ln l)·∏‖W_l‖_F/√n.
 
-use candle_core::{DType, Device};
-use optlab_core::params::{ParamRole, ParamStore};
+use candle_core::Device;
+use optlab_core::params::ParamStore;
 use serde::{Deserialize, Serialize};
 
 use crate::attack::{AttackConfig, Norm};
 use crate::data::ImageSet;
 use crate::error::{Result, RobustError};
-use crate::linalg::{spectral_norm_exact, spectral_norm_power, Matrix};
 use crate::model::Classifier;
 use crate::train::{evaluate, Evaluation};
 
-/// The norms of one weight layer.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct LayerNorms {
-    /// Parameter name.
-    pub name: String,
-    /// "dense" or "conv-reshaped (out, in*k*k)".
-    pub kind: String,
-    /// Matrix shape (rows = output units).
-    pub shape: [usize; 2],
-    /// Spectral norm by power iteration.
-    pub spectral: f64,
-    /// Spectral norm by exact Jacobi SVD, when the Gram matrix is small enough (≤ 512).
-    pub spectral_exact: Option<f64>,
-    /// ‖(A − M)ᵀ‖_{2,1}.
-    pub norm21: f64,
-    /// Frobenius norm ‖A‖_F.
-    pub frobenius: f64,
-}
+pub mod layers;
 
-/// The weight matrices of a network's linear and convolution layers, in forward order, as f64.
-pub fn weight_matrices(store: &ParamStore) -> Result<Vec<(String, String, Matrix)>> {
-    let mut out = Vec::new();
-    for p in store.params() {
-        let kind = match p.role {
-            ParamRole::Linear => "dense",
-            ParamRole::Conv => "conv-reshaped (out, in*k*k)",
-            _ => continue,
-        };
-        let t = p.var.as_tensor().to_dtype(DType::F64)?;
-        let rows = t.dim(0)?;
-        let flat: Vec<f64> = t.flatten_all()?.to_vec1()?;
-        let cols = flat.len() / rows.max(1);
-        let m = Matrix::new(rows, cols, flat)
-            .ok_or_else(|| RobustError::Config(format!("`{}` is not a matrix", p.name)))?;
-        out.push((p.name, kind.to_string(), m));
-    }
-    if out.is_empty() {
-        return Err(RobustError::Config(
-            "the network has no linear or convolution weights".into(),
-        ));
-    }
-    Ok(out)
-}
+pub use layers::{layer_norms, ConvInput, ConvProxy, LayerNorms};
 
-/// Per-layer norms; `reference` (same layers, e.g. the initialisation) is subtracted in the
-/// (2,1)-norm when given.
-pub fn layer_norms(store: &ParamStore, reference: Option<&ParamStore>) -> Result<Vec<LayerNorms>> {
-    let layers = weight_matrices(store)?;
-    let refs = reference.map(weight_matrices).transpose()?;
-    let mut out = Vec::with_capacity(layers.len());
-    for (i, (name, kind, m)) in layers.into_iter().enumerate() {
-        let centred = match &refs {
-            Some(r) => r
-                .get(i)
-                .and_then(|(_, _, m0)| m.sub(m0))
-                .ok_or_else(|| RobustError::Config(format!("reference lacks layer `{name}`")))?,
-            None => m.clone(),
-        };
-        let small = m.rows.min(m.cols) <= 512;
-        out.push(LayerNorms {
-            spectral: spectral_norm_power(&m, 5000, 1e-12, i as u64),
-            spectral_exact: small.then(|| spectral_norm_exact(&m)),
-            norm21: centred.norm_21_of_transpose(),
-            frobenius: m.frobenius(),
-            shape: [m.rows, m.cols],
-            name,
-            kind,
-        });
-    }
-    Ok(out)
-}
+/// Label printed next to every adversarial-bound figure.
+pub const RECONSTRUCTED: &str = "[reconstructed form, see reference notes]";
 
 /// The data-dependent inputs of the bounds.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -135,19 +75,26 @@ pub struct BoundReport {
     pub log_spectral_product: f64,
     /// (Σ (‖A_iᵀ‖_{2,1}/‖A_i‖_σ)^{2/3})^{3/2}.
     pub ratio_sum_term: f64,
-    /// Spectral complexity R_A.
+    /// Spectral complexity R_A (true operators), used in every bound below.
     pub spectral_complexity: f64,
-    /// W = max(input dim, widths).
+    /// R_A with the reshaped-kernel proxy for convolutions (None without convolutions);
+    /// reported for comparison only.
+    pub spectral_complexity_proxy: Option<f64>,
+    /// W = max(input dim, layer output sizes).
     pub max_width: usize,
     /// Training set size n.
     pub n: usize,
-    /// Standard (clean) bound.
+    /// Standard (clean) bound, data term ‖X‖₂.
     pub standard: BoundTerms,
-    /// Adversarial bound.
+    /// Adversarial bound [reconstructed form], data term √Σ(‖x_i‖₂ + ε·d^{max(0,½−1/p)})², the
+    /// exact sup of ‖x + δ‖₂ over the attack ball.
     pub adversarial: BoundTerms,
-    /// adversarial / standard, when both exist.
+    /// Adversarial bound [reconstructed form], data term (B + ε)·√n with B = max_i ‖x_i‖₂ and
+    /// ε the raw attack radius.
+    pub adversarial_radius: BoundTerms,
+    /// adversarial / standard (exact-sup form), when both exist.
     pub ratio: Option<f64>,
-    /// Xiao et al. 2022 Frobenius bound (B+ε)·h·√(l ln l)·∏‖W_l‖_F/√n.
+    /// Xiao et al. 2022 Frobenius bound (B+ε')·h·√(l ln l)·∏‖W_l‖_F/√n, ε' = ε·d^{max(0,½−1/p)}.
     pub frobenius_bound: f64,
 }
 
@@ -161,18 +108,35 @@ pub fn percentile(v: &[f64], q: f64) -> f64 {
     s[((q * s.len() as f64).ceil() as usize).clamp(1, s.len()) - 1]
 }
 
-/// Spectral complexity R_A and its two factors (log of the product, ratio-sum term).
-pub fn spectral_complexity(layers: &[LayerNorms]) -> (f64, f64, f64) {
-    let log_prod: f64 = layers.iter().map(|l| l.spectral.ln()).sum();
-    let ratio: f64 = layers
-        .iter()
-        .map(|l| (l.norm21 / l.spectral).powf(2.0 / 3.0))
+/// R_A = exp(Σ ln s_i)·(Σ (b_i/s_i)^{2/3})^{3/2} from (spectral, (2,1)) pairs, with its two
+/// factors: (ln of the product, ratio-sum term, R_A).
+fn complexity_of(pairs: impl Iterator<Item = (f64, f64)> + Clone) -> (f64, f64, f64) {
+    let log_prod: f64 = pairs.clone().map(|(s, _)| s.ln()).sum();
+    let ratio: f64 = pairs
+        .map(|(s, b)| (b / s).powf(2.0 / 3.0))
         .sum::<f64>()
         .powf(1.5);
     (log_prod, ratio, log_prod.exp() * ratio)
 }
 
-/// Evaluates every term of both bounds for the given layer norms and data.
+/// Spectral complexity R_A and its two factors (log of the product, ratio-sum term).
+pub fn spectral_complexity(layers: &[LayerNorms]) -> (f64, f64, f64) {
+    complexity_of(layers.iter().map(|l| (l.spectral, l.norm21)))
+}
+
+/// R_A with each convolution's reshaped-kernel proxy in place of its operator norms (None when
+/// the network has no convolution).
+pub fn spectral_complexity_proxy(layers: &[LayerNorms]) -> Option<f64> {
+    layers.iter().any(|l| l.proxy.is_some()).then(|| {
+        complexity_of(layers.iter().map(|l| match &l.proxy {
+            Some(p) => (p.spectral, p.norm21),
+            None => (l.spectral, l.norm21),
+        }))
+        .2
+    })
+}
+
+/// Evaluates every term of the bounds for the given layer norms and data.
 pub fn compute_bounds(layers: Vec<LayerNorms>, inputs: &BoundInputs) -> Result<BoundReport> {
     let n = inputs.input_norms.len();
     if n == 0 || layers.iter().any(|l| l.spectral <= 0.0) {
@@ -208,15 +172,17 @@ pub fn compute_bounds(layers: Vec<LayerNorms>, inputs: &BoundInputs) -> Result<B
         .map(|v| (v + eps_l2).powi(2))
         .sum::<f64>()
         .sqrt();
+    let b = inputs.input_norms.iter().copied().fold(0.0, f64::max);
     let standard = terms(x2, &inputs.clean_margins);
     let adversarial = terms(x2_adv, &inputs.robust_margins);
+    let adversarial_radius = terms((b + inputs.eps) * (n as f64).sqrt(), &inputs.robust_margins);
     let ratio = standard.value.zip(adversarial.value).map(|(s, a)| a / s);
     let l = layers.len() as f64;
-    let b = inputs.input_norms.iter().copied().fold(0.0, f64::max);
     let log_frob: f64 = layers.iter().map(|x| x.frobenius.ln()).sum();
     let frobenius_bound =
         (b + eps_l2) * max_width as f64 * (l * l.ln()).sqrt() * log_frob.exp() / (n as f64).sqrt();
     Ok(BoundReport {
+        spectral_complexity_proxy: spectral_complexity_proxy(&layers),
         layers,
         log_spectral_product: log_prod,
         ratio_sum_term: ratio_sum,
@@ -225,6 +191,7 @@ pub fn compute_bounds(layers: Vec<LayerNorms>, inputs: &BoundInputs) -> Result<B
         n,
         standard,
         adversarial,
+        adversarial_radius,
         ratio,
         frobenius_bound,
     })
@@ -232,10 +199,13 @@ pub fn compute_bounds(layers: Vec<LayerNorms>, inputs: &BoundInputs) -> Result<B
 
 /// Evaluates the bounds for `model` on its training set `data`: margins clean and under
 /// `attack` (PGD) with γ their `margin_quantile`, input norms from the data, norms from the
-/// weights (`reference` subtracted).
+/// weights (`reference` subtracted; convolutions applied where `conv_inputs` says, see
+/// [`crate::model::Arch::conv_inputs`]).
+#[allow(clippy::too_many_arguments)]
 pub fn evaluate_bounds(
     model: &dyn Classifier,
     reference: Option<&ParamStore>,
+    conv_inputs: &[ConvInput],
     data: &ImageSet,
     attack: &AttackConfig,
     margin_quantile: f64,
@@ -257,7 +227,7 @@ pub fn evaluate_bounds(
         norm: attack.norm,
         margin_quantile,
     };
-    let report = compute_bounds(layer_norms(model.store(), reference)?, &inputs)?;
+    let report = compute_bounds(layer_norms(model.store(), reference, conv_inputs)?, &inputs)?;
     Ok((report, eval))
 }
 

@@ -10,6 +10,7 @@
 pub mod attack;
 pub mod bounds;
 pub mod cli;
+pub mod conv_norm;
 pub mod data;
 pub mod error;
 pub mod linalg;

@@ -8,6 +8,8 @@ use optlab_core::models::{Mlp, SmallCnn};
 use optlab_core::params::ParamStore;
 use serde::{Deserialize, Serialize};
 
+use crate::bounds::ConvInput;
+use crate::data::ImageSet;
 use crate::error::{Result, RobustError};
 
 /// Anything that maps images `[b, 1, rows, cols]` to logits `[b, classes]`.
@@ -54,6 +56,60 @@ pub enum Arch {
         /// Number of classes.
         classes: usize,
     },
+}
+
+/// Network family, as chosen on the command line.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ModelKind {
+    /// Fully connected ReLU network.
+    Mlp,
+    /// optlab-core's small CNN.
+    Cnn,
+}
+
+impl ModelKind {
+    /// The architecture of this family for `data`'s images: an MLP with `depth` hidden layers
+    /// of `width` units, or the CNN with `width` first-stage filters (square images only).
+    pub fn arch(self, data: &ImageSet, width: usize, depth: usize) -> Result<Arch> {
+        match self {
+            ModelKind::Mlp => {
+                let mut widths = vec![data.dim()];
+                widths.extend(std::iter::repeat_n(width, depth));
+                widths.push(data.classes);
+                Ok(Arch::Mlp { widths })
+            }
+            ModelKind::Cnn if data.rows != data.cols => Err(RobustError::Config(format!(
+                "the CNN needs square images, got {}x{}",
+                data.rows, data.cols
+            ))),
+            ModelKind::Cnn => Ok(Arch::Cnn {
+                side: data.rows,
+                width,
+                classes: data.classes,
+            }),
+        }
+    }
+}
+
+impl Arch {
+    /// Where each convolution layer is applied, in forward order (empty for an MLP): the small
+    /// CNN's two 3x3 convolutions use stride 1 and zero padding 1, the first on the `side x
+    /// side` image and the second after one 2x2 average pool.
+    pub fn conv_inputs(&self) -> Vec<ConvInput> {
+        match self {
+            Arch::Mlp { .. } => Vec::new(),
+            Arch::Cnn { side, .. } => [*side, side / 2]
+                .into_iter()
+                .map(|s| ConvInput {
+                    h: s,
+                    w: s,
+                    stride: 1,
+                    pad: 1,
+                })
+                .collect(),
+        }
+    }
 }
 
 /// A network of either kind.

@@ -1,21 +1,22 @@
 //! The width experiment: networks of several widths trained clean and adversarially, their
 //! measured generalization gaps next to the standard and adversarial bounds, and one SVG with
-//! everything on a log scale.
+//! everything on a log scale (drawn by optlab-core's chart writer).
 
 use candle_core::Device;
+use optlab_core::svg::{line_chart, Chart, Series};
 use serde::{Deserialize, Serialize};
 
 use crate::attack::AttackConfig;
 use crate::bounds::evaluate_bounds;
 use crate::data::ImageSet;
 use crate::error::Result;
-use crate::model::{Arch, Classifier, Net};
+use crate::model::{Classifier, ModelKind, Net};
 use crate::train::{evaluate, train, TrainConfig};
 
 /// One trained network of the sweep.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SweepRow {
-    /// Hidden width.
+    /// Hidden width (MLP) or first-stage filters (CNN).
     pub width: usize,
     /// Trained adversarially (else clean).
     pub adversarial: bool,
@@ -25,17 +26,25 @@ pub struct SweepRow {
     pub robust_gap: f64,
     /// Clean / robust test accuracy.
     pub test_acc: [f64; 2],
-    /// Spectral complexity R_A (initialisation as reference).
+    /// Spectral complexity R_A (true operators; initialisation as reference).
     pub spectral_complexity: f64,
+    /// R_A with the reshaped-kernel proxy for convolutions (None for MLPs).
+    pub spectral_complexity_proxy: Option<f64>,
     /// Standard bound (None when the clean margin γ ≤ 0).
     pub standard_bound: Option<f64>,
-    /// Adversarial bound (None when the robust margin γ ≤ 0).
+    /// Adversarial bound, exact-sup data term [reconstructed form] (None when the robust
+    /// margin γ ≤ 0).
     pub adversarial_bound: Option<f64>,
+    /// Adversarial bound, (B + ε)·√n data term [reconstructed form].
+    pub adversarial_bound_radius: Option<f64>,
 }
 
-/// Trains a one-hidden-layer MLP per width, clean and adversarially (`attack` both trains and
-/// measures), and evaluates gaps and bounds with γ the `margin_quantile` of the margins.
+/// Trains one network of family `model` per width (MLPs with one hidden layer), clean and
+/// adversarially (`attack` both trains and measures), and evaluates gaps and bounds with γ the
+/// `margin_quantile` of the margins.
+#[allow(clippy::too_many_arguments)]
 pub fn width_sweep(
+    model: ModelKind,
     widths: &[usize],
     train_set: &ImageSet,
     test_set: &ImageSet,
@@ -47,9 +56,7 @@ pub fn width_sweep(
     let mut rows = Vec::new();
     for &width in widths {
         for adversarial in [false, true] {
-            let arch = Arch::Mlp {
-                widths: vec![train_set.dim(), width, train_set.classes],
-            };
+            let arch = model.arch(train_set, width, 1)?;
             let init = Net::new(&arch, device, base.seed)?;
             let net = Net::new(&arch, device, base.seed)?;
             let cfg = TrainConfig {
@@ -60,6 +67,7 @@ pub fn width_sweep(
             let (b, tr) = evaluate_bounds(
                 &net,
                 Some(init.store()),
+                &arch.conv_inputs(),
                 train_set,
                 attack,
                 margin_quantile,
@@ -74,120 +82,58 @@ pub fn width_sweep(
                 robust_gap: tr.robust_acc - te.robust_acc,
                 test_acc: [te.clean_acc, te.robust_acc],
                 spectral_complexity: b.spectral_complexity,
+                spectral_complexity_proxy: b.spectral_complexity_proxy,
                 standard_bound: b.standard.value,
                 adversarial_bound: b.adversarial.value,
+                adversarial_bound_radius: b.adversarial_radius.value,
             });
         }
     }
     Ok(rows)
 }
 
-type Series = (&'static str, &'static str, Vec<(f64, f64)>);
-
-fn series(rows: &[SweepRow]) -> Vec<Series> {
+/// The plotted curves: measured gaps and bounds against log₂(width).
+pub fn sweep_series(rows: &[SweepRow]) -> Vec<Series> {
     let pick = |adv: bool, f: &dyn Fn(&SweepRow) -> Option<f64>| -> Vec<(f64, f64)> {
         rows.iter()
             .filter(|r| r.adversarial == adv)
-            .filter_map(|r| f(r).filter(|v| *v > 0.0).map(|v| (r.width as f64, v)))
+            .filter_map(|r| f(r).map(|v| ((r.width as f64).log2(), v)))
             .collect()
     };
     vec![
-        (
+        Series::new(
             "clean gap (clean training)",
-            "#1f77b4",
             pick(false, &|r| Some(r.clean_gap)),
         ),
-        (
+        Series::new(
             "standard bound (clean training)",
-            "#aec7e8",
             pick(false, &|r| r.standard_bound),
         ),
-        (
+        Series::new(
             "robust gap (adversarial training)",
-            "#d62728",
             pick(true, &|r| Some(r.robust_gap)),
         ),
-        (
-            "adversarial bound (adversarial training)",
-            "#ff9896",
+        Series::new(
+            "adv. bound, exact-sup data term [reconstructed]",
             pick(true, &|r| r.adversarial_bound),
+        ),
+        Series::new(
+            "adv. bound, (B+eps)sqrt(n) data term [reconstructed]",
+            pick(true, &|r| r.adversarial_bound_radius),
         ),
     ]
 }
 
-/// An SVG with width (log₂) against gaps and bounds (log₁₀); non-positive values, which a
-/// log scale cannot show, are left out and counted in the caption.
+/// An SVG with log₂(width) against gaps and bounds on a log₁₀ axis; non-positive or undefined
+/// values, which a log scale cannot show, are left out (the chart counts skipped points).
 pub fn sweep_svg(rows: &[SweepRow]) -> String {
-    let all = series(rows);
-    let pts: Vec<(f64, f64)> = all.iter().flat_map(|s| s.2.iter().copied()).collect();
-    let dropped = rows.len() * 2 - pts.len();
-    let (w, h, m) = (720.0, 440.0, 60.0);
-    let lx = |x: f64| x.log2();
-    let ly = |y: f64| y.log10();
-    let fold = |f: &dyn Fn(&(f64, f64)) -> f64, init: f64, min: bool| {
-        pts.iter()
-            .map(f)
-            .fold(init, |a, b| if min { a.min(b) } else { a.max(b) })
+    let chart = Chart {
+        title: "Generalization gaps and norm-based bounds vs width".into(),
+        x_label: "log2(width)".into(),
+        y_label: "gap (accuracy) / bound".into(),
+        log_y: true,
     };
-    let (x0, x1) = (
-        fold(&|p| lx(p.0), f64::INFINITY, true),
-        fold(&|p| lx(p.0), f64::NEG_INFINITY, false),
-    );
-    let (y0, y1) = (
-        fold(&|p| ly(p.1).floor(), f64::INFINITY, true),
-        fold(&|p| ly(p.1).ceil(), f64::NEG_INFINITY, false),
-    );
-    let (x1, y1) = (
-        if x1 > x0 { x1 } else { x0 + 1.0 },
-        if y1 > y0 { y1 } else { y0 + 1.0 },
-    );
-    let sx = |x: f64| m + (lx(x) - x0) / (x1 - x0) * (w - 2.0 * m);
-    let sy = |y: f64| h - m - (ly(y) - y0) / (y1 - y0) * (h - 2.0 * m);
-    let mut s = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" font-family=\"sans-serif\" font-size=\"12\">\n\
-         <rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n\
-         <text x=\"{m}\" y=\"20\">Generalization gaps and bounds vs width (log scales; points omitted, non-positive or undefined: {dropped})</text>\n"
-    );
-    if pts.is_empty() {
-        return s + "</svg>\n";
-    }
-    for e in (y0 as i64)..=(y1 as i64) {
-        let y = sy(10f64.powi(e as i32));
-        s += &format!("<line x1=\"{m}\" x2=\"{}\" y1=\"{y:.1}\" y2=\"{y:.1}\" stroke=\"#ddd\"/><text x=\"8\" y=\"{:.1}\">1e{e}</text>\n", w - m, y + 4.0);
-    }
-    let mut widths: Vec<usize> = rows.iter().map(|r| r.width).collect();
-    widths.dedup();
-    for wd in widths {
-        s += &format!(
-            "<text x=\"{:.1}\" y=\"{}\" text-anchor=\"middle\">{wd}</text>\n",
-            sx(wd as f64),
-            h - m + 18.0
-        );
-    }
-    for (i, (name, color, p)) in all.iter().enumerate() {
-        let path: Vec<String> = p
-            .iter()
-            .map(|&(x, y)| format!("{:.1},{:.1}", sx(x), sy(y)))
-            .collect();
-        s += &format!(
-            "<polyline fill=\"none\" stroke=\"{color}\" stroke-width=\"2\" points=\"{}\"/>\n",
-            path.join(" ")
-        );
-        for &(x, y) in p {
-            s += &format!(
-                "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"3\" fill=\"{color}\"/>\n",
-                sx(x),
-                sy(y)
-            );
-        }
-        let ly = 40.0 + 16.0 * i as f64;
-        s += &format!("<rect x=\"{}\" y=\"{}\" width=\"10\" height=\"10\" fill=\"{color}\"/><text x=\"{}\" y=\"{}\">{name}</text>\n", w - 300.0, ly - 9.0, w - 285.0, ly);
-    }
-    s + &format!(
-        "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">hidden width</text>\n</svg>\n",
-        w / 2.0,
-        h - 15.0
-    )
+    line_chart(&chart, &sweep_series(rows))
 }
 
 #[cfg(test)]
@@ -206,14 +152,50 @@ mod tests {
             ..TrainConfig::default()
         };
         let attack = AttackConfig::pgd(Norm::Linf, 0.02, 2);
-        let rows = width_sweep(&[8, 32], &tr, &te, &attack, &cfg, 0.05, &dev).unwrap();
+        let rows = width_sweep(
+            ModelKind::Mlp,
+            &[8, 32],
+            &tr,
+            &te,
+            &attack,
+            &cfg,
+            0.05,
+            &dev,
+        )
+        .unwrap();
         assert_eq!(rows.len(), 4);
         assert!(rows
             .iter()
             .all(|r| r.spectral_complexity > 0.0 && r.test_acc[0] > 0.3));
         let svg = sweep_svg(&rows);
         assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
-        assert!(svg.contains("adversarial bound") && svg.contains("<polyline"));
+        assert!(svg.contains("adv. bound, exact-sup") && svg.contains("<polyline"));
         assert!(sweep_svg(&[]).contains("</svg>"));
+        let series = sweep_series(&rows);
+        assert_eq!(series.len(), 5);
+        // Two widths per curve, x = log2(width).
+        assert_eq!(
+            series[0].points.iter().map(|p| p.0).collect::<Vec<_>>(),
+            [3.0, 5.0]
+        );
+        assert!(rows.iter().all(|r| r.spectral_complexity_proxy.is_none()));
+    }
+
+    #[test]
+    fn cnn_sweep_uses_true_conv_norms_and_reports_the_proxy() {
+        let dev = Device::Cpu;
+        let tr = generated_shapes(40, 8, 0.1, 1).unwrap();
+        let te = generated_shapes(20, 8, 0.1, 2).unwrap();
+        let cfg = TrainConfig {
+            epochs: 2,
+            ..TrainConfig::default()
+        };
+        let attack = AttackConfig::pgd(Norm::Linf, 0.02, 2);
+        let rows = width_sweep(ModelKind::Cnn, &[2], &tr, &te, &attack, &cfg, 0.3, &dev).unwrap();
+        assert_eq!(rows.len(), 2);
+        for r in &rows {
+            let proxy = r.spectral_complexity_proxy.unwrap();
+            assert!(proxy > 0.0 && (proxy - r.spectral_complexity).abs() > 1e-6 * proxy);
+        }
     }
 }

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use crate::attack::{AttackConfig, Norm};
+use crate::model::ModelKind;
 
 /// Arguments of `optlab robust`.
 #[derive(clap::Args, Debug)]
@@ -55,7 +56,7 @@ pub struct AttackArgs {
     /// PGD restarts.
     #[arg(long, default_value_t = 1)]
     pub restarts: usize,
-    /// Margin quantile used as γ in the bounds (0.05 = 5th percentile, as in the paper's code).
+    /// Margin quantile used as γ in the bounds (0.05 = 5th percentile, as in measures.py).
     #[arg(long, default_value_t = 0.05)]
     pub margin_quantile: f64,
 }
@@ -72,13 +73,22 @@ impl AttackArgs {
     }
 }
 
-/// Network architecture choices for `train`.
-#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ModelKind {
-    /// Fully connected ReLU network.
-    Mlp,
-    /// optlab-core's small CNN.
-    Cnn,
+/// Flags shared by `train`, `attack`, `bound` and `sweep`: the attack, the data, the seed and
+/// the output format (one flattened block instead of four copies).
+#[derive(clap::Args, Debug, Clone)]
+pub struct CommonArgs {
+    /// The attack used for training, evaluation and bounds.
+    #[command(flatten)]
+    pub attack: AttackArgs,
+    /// Where the images come from.
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Random seed (initialisation, shuffling and PGD random starts).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Subcommands of `optlab robust`.
@@ -112,18 +122,10 @@ pub enum RobustCommand {
         #[arg(long, default_value_t = 3e-3)]
         lr: f64,
         #[command(flatten)]
-        attack: AttackArgs,
-        #[command(flatten)]
-        data: DataArgs,
-        /// Random seed.
-        #[arg(long, default_value_t = 0)]
-        seed: u64,
+        common: CommonArgs,
         /// Folder for model.safetensors(+.json), init.safetensors and metrics.jsonl.
         #[arg(long)]
         out: Option<PathBuf>,
-        /// Print the result as JSON.
-        #[arg(long)]
-        json: bool,
     },
     /// Attack a saved network (PGD, or FGSM with --fgsm) on the test set.
     #[command(
@@ -138,15 +140,7 @@ pub enum RobustCommand {
         #[arg(long)]
         fgsm: bool,
         #[command(flatten)]
-        attack: AttackArgs,
-        #[command(flatten)]
-        data: DataArgs,
-        /// Random seed for the random starts.
-        #[arg(long, default_value_t = 0)]
-        seed: u64,
-        /// Print the result as JSON.
-        #[arg(long)]
-        json: bool,
+        common: CommonArgs,
     },
     /// Print every term of the spectral-complexity and adversarial bounds of a saved network.
     #[command(
@@ -161,23 +155,20 @@ pub enum RobustCommand {
         #[arg(long)]
         reference: Option<PathBuf>,
         #[command(flatten)]
-        attack: AttackArgs,
-        #[command(flatten)]
-        data: DataArgs,
-        /// Random seed for the random starts.
-        #[arg(long, default_value_t = 0)]
-        seed: u64,
-        /// Print the result as JSON.
-        #[arg(long)]
-        json: bool,
+        common: CommonArgs,
     },
-    /// Width experiment: MLPs of several widths trained clean and adversarially; measured gaps
-    /// against both bounds, optionally drawn as one log-scale SVG.
+    /// Width experiment: MLPs (one hidden layer) or small CNNs of several widths trained clean
+    /// and adversarially; measured gaps against the bounds, optionally drawn as one log-scale
+    /// SVG.
     #[command(
         after_help = "Example:\n  optlab robust sweep --widths 16,64,256,1024 --epochs 20 \
-        --eps 0.05 --svg gaps.svg --json"
+        --eps 0.05 --svg gaps.svg --json\n  optlab robust sweep --model cnn --widths 2,4,8 \
+        --epochs 5 --steps 3 --json"
     )]
     Sweep {
+        /// Network family.
+        #[arg(long, value_enum, default_value_t = ModelKind::Mlp)]
+        model: ModelKind,
         /// Hidden widths, comma-separated.
         #[arg(long, value_delimiter = ',', default_value = "16,64,256")]
         widths: Vec<usize>,
@@ -185,18 +176,10 @@ pub enum RobustCommand {
         #[arg(long, default_value_t = 20)]
         epochs: usize,
         #[command(flatten)]
-        attack: AttackArgs,
-        #[command(flatten)]
-        data: DataArgs,
-        /// Random seed.
-        #[arg(long, default_value_t = 0)]
-        seed: u64,
+        common: CommonArgs,
         /// Write the SVG here.
         #[arg(long)]
         svg: Option<PathBuf>,
-        /// Print the result as JSON.
-        #[arg(long)]
-        json: bool,
     },
     /// PGD-10 throughput (examples per second) on the small CNN.
     #[command(after_help = "Example:\n  optlab robust bench --width 16 --batch 128 --json")]

@@ -10,8 +10,10 @@ use optlab_core::rng::Rng;
 use serde_json::json;
 
 mod args;
+mod report;
 
-pub use args::{AttackArgs, DataArgs, ModelKind, RobustArgs, RobustCommand};
+pub use crate::model::ModelKind;
+pub use args::{AttackArgs, CommonArgs, DataArgs, RobustArgs, RobustCommand};
 
 use crate::attack::{check_perturbation, fgsm, pgd, AttackConfig, Norm};
 use crate::bounds::evaluate_bounds;
@@ -72,31 +74,17 @@ pub fn run(args: RobustArgs) -> anyhow::Result<()> {
             epochs,
             batch,
             lr,
-            attack,
-            data,
-            seed,
+            common:
+                CommonArgs {
+                    attack,
+                    data,
+                    seed,
+                    json,
+                },
             out,
-            json,
         } => {
             let (tr, te) = load_data(&data)?;
-            let arch = match model {
-                ModelKind::Mlp => {
-                    let mut widths = vec![tr.dim()];
-                    widths.extend(std::iter::repeat_n(width, depth));
-                    widths.push(tr.classes);
-                    Arch::Mlp { widths }
-                }
-                ModelKind::Cnn => {
-                    if tr.rows != tr.cols {
-                        bail!("the CNN needs square images, got {}x{}", tr.rows, tr.cols);
-                    }
-                    Arch::Cnn {
-                        side: tr.rows,
-                        width,
-                        classes: tr.classes,
-                    }
-                }
-            };
+            let arch = model.arch(&tr, width, depth)?;
             let net = Net::new(&arch, &dev, seed)?;
             if let Some(dir) = &out {
                 std::fs::create_dir_all(dir)
@@ -151,10 +139,13 @@ pub fn run(args: RobustArgs) -> anyhow::Result<()> {
         RobustCommand::Attack {
             weights,
             fgsm: single,
-            attack,
-            data,
-            seed,
-            json,
+            common:
+                CommonArgs {
+                    attack,
+                    data,
+                    seed,
+                    json,
+                },
         } => {
             let (net, _) = Net::load(&weights, &dev)?;
             let (_, te) = load_data(&data)?;
@@ -205,10 +196,13 @@ pub fn run(args: RobustArgs) -> anyhow::Result<()> {
         RobustCommand::Bound {
             weights,
             reference,
-            attack,
-            data,
-            seed,
-            json,
+            common:
+                CommonArgs {
+                    attack,
+                    data,
+                    seed,
+                    json,
+                },
         } => {
             let (net, arch) = Net::load(&weights, &dev)?;
             let refnet = match &reference {
@@ -220,61 +214,29 @@ pub fn run(args: RobustArgs) -> anyhow::Result<()> {
             let (r, eval) = evaluate_bounds(
                 &net,
                 refnet.as_ref().map(|n| n.store()),
+                &arch.conv_inputs(),
                 &tr,
                 &acfg,
                 attack.margin_quantile,
                 seed,
                 &dev,
             )?;
-            let mut text = format!("{arch:?} on n = {} training images\n", r.n);
-            for l in &r.layers {
-                text += &format!(
-                    "  {:<18} {:>4}x{:<5} {:<28} spectral {:.6} (exact {}) (2,1) {:.4} frob {:.4}\n",
-                    l.name,
-                    l.shape[0],
-                    l.shape[1],
-                    l.kind,
-                    l.spectral,
-                    l.spectral_exact.map_or("-".into(), |v| format!("{v:.6}")),
-                    l.norm21,
-                    l.frobenius
-                );
-            }
-            let show =
-                |v: Option<f64>| v.map_or("undefined (gamma <= 0)".into(), |x| format!("{x:.6e}"));
-            text += &format!(
-                "  ln prod spectral {:.4}  ratio-sum term {:.4}  R_A {:.6e}  W {}  ln W {:.4}\n\
-                 standard:    ||X||_2 {:.4}  gamma {:.4}  bound {}\n\
-                 adversarial: data {:.4}  gamma {:.4}  bound {}  (ratio {})\n\
-                 Frobenius (Xiao 2022): {:.6e}\n\
-                 measured: clean acc {:.4}, robust acc {:.4} on the training set",
-                r.log_spectral_product,
-                r.ratio_sum_term,
-                r.spectral_complexity,
-                r.max_width,
-                (r.max_width as f64).ln(),
-                r.standard.data_term,
-                r.standard.gamma,
-                show(r.standard.value),
-                r.adversarial.data_term,
-                r.adversarial.gamma,
-                show(r.adversarial.value),
-                r.ratio.map_or("-".into(), |v| format!("{v:.4}")),
-                r.frobenius_bound,
-                eval.clean_acc,
-                eval.robust_acc
-            );
+            let text = report::bound_text(&arch, &r, &eval);
             let value = json!({"arch": arch, "attack": acfg, "bounds": r, "train_eval": eval});
             print(json, value, text)
         }
         RobustCommand::Sweep {
+            model,
             widths,
             epochs,
-            attack,
-            data,
-            seed,
+            common:
+                CommonArgs {
+                    attack,
+                    data,
+                    seed,
+                    json,
+                },
             svg,
-            json,
         } => {
             let (tr, te) = load_data(&data)?;
             let cfg = TrainConfig {
@@ -283,6 +245,7 @@ pub fn run(args: RobustArgs) -> anyhow::Result<()> {
                 ..TrainConfig::default()
             };
             let rows = width_sweep(
+                model,
                 &widths,
                 &tr,
                 &te,
@@ -295,26 +258,7 @@ pub fn run(args: RobustArgs) -> anyhow::Result<()> {
                 std::fs::write(p, sweep_svg(&rows))
                     .with_context(|| format!("cannot write {}", p.display()))?;
             }
-            let show = |v: Option<f64>| v.map_or("-".into(), |x| format!("{x:.4e}"));
-            let mut text = String::from(
-                "width  training     clean_gap robust_gap  R_A          standard_bound adversarial_bound",
-            );
-            for r in &rows {
-                text += &format!(
-                    "\n{:<6} {:<12} {:>9.4} {:>10.4}  {:<12.4e} {:<14} {}",
-                    r.width,
-                    if r.adversarial {
-                        "adversarial"
-                    } else {
-                        "clean"
-                    },
-                    r.clean_gap,
-                    r.robust_gap,
-                    r.spectral_complexity,
-                    show(r.standard_bound),
-                    show(r.adversarial_bound)
-                );
-            }
+            let text = report::sweep_text(&rows);
             print(json, json!({"rows": rows}), text)
         }
         RobustCommand::Bench {

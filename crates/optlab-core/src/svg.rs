@@ -125,8 +125,15 @@ pub fn line_chart(chart: &Chart, series: &[Series]) -> String {
         esc(&chart.y_label),
         if chart.log_y { " (log)" } else { "" }
     );
+    let legend_rows = ((ph - 14.0) / 16.0).floor().max(1.0) as usize;
     for (i, se) in series.iter().enumerate() {
         let color = COLORS[i % COLORS.len()];
+        // Past the palette, repeat colours dashed so curves stay distinguishable.
+        let dash = if i >= COLORS.len() {
+            " stroke-dasharray=\"5 3\""
+        } else {
+            ""
+        };
         let path: Vec<String> = se
             .points
             .iter()
@@ -135,11 +142,26 @@ pub fn line_chart(chart: &Chart, series: &[Series]) -> String {
             .collect();
         let _ = writeln!(
             s,
-            "<polyline fill=\"none\" stroke=\"{color}\" stroke-width=\"1.5\" points=\"{}\"/>\n<text x=\"{:.1}\" y=\"{:.1}\" fill=\"{color}\">{}</text>",
-            path.join(" "),
+            "<polyline fill=\"none\" stroke=\"{color}\" stroke-width=\"1.5\"{dash} points=\"{}\"/>",
+            path.join(" ")
+        );
+        if i < legend_rows {
+            let _ = writeln!(
+                s,
+                "<text x=\"{:.1}\" y=\"{:.1}\" fill=\"{color}\">{}</text>",
+                w - right + 10.0,
+                top + 14.0 + 16.0 * i as f64,
+                esc(&se.label)
+            );
+        }
+    }
+    if series.len() > legend_rows {
+        let _ = writeln!(
+            s,
+            "<text x=\"{:.1}\" y=\"{:.1}\">… {} more</text>",
             w - right + 10.0,
-            top + 14.0 + 16.0 * i as f64,
-            esc(&se.label)
+            top + 14.0 + 16.0 * legend_rows as f64,
+            series.len() - legend_rows
         );
     }
     if skipped > 0 {
@@ -193,5 +215,20 @@ mod tests {
         assert!(svg.contains("2 point(s) not drawn"));
         let empty = line_chart(&Chart::default(), &[]);
         assert!(empty.ends_with("</svg>\n"));
+    }
+
+    #[test]
+    fn long_legends_are_cut_and_counted() {
+        let series: Vec<Series> = (0..40)
+            .map(|i| Series::new(format!("block{i}"), vec![(0.0, i as f64), (1.0, 1.0)]))
+            .collect();
+        let svg = line_chart(&Chart::default(), &series);
+        assert_eq!(svg.matches("<polyline").count(), 40);
+        assert!(svg.contains("block0<") && !svg.contains("block39<"));
+        let shown = (0..40)
+            .filter(|i| svg.contains(&format!(">block{i}<")))
+            .count();
+        assert!(svg.contains(&format!("… {} more", 40 - shown)), "{shown}");
+        assert!(svg.contains("stroke-dasharray"));
     }
 }

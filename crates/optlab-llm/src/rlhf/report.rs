@@ -167,54 +167,17 @@ pub fn remax_over_ppo(rows: &[CostRow]) -> Option<Ratios> {
 
 /// SVG line chart of held-out expected reward against iteration, one line per `(label, points)`.
 pub fn reward_svg(series: &[(String, Vec<(f64, f64)>)]) -> String {
-    let (w, h, m) = (640.0, 360.0, 48.0);
-    let xmax = series
-        .iter()
-        .flat_map(|s| s.1.iter().map(|p| p.0))
-        .fold(1.0, f64::max);
-    let ys = series.iter().flat_map(|s| s.1.iter().map(|p| p.1));
-    let (ylo, yhi) = ys.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), y| {
-        (a.min(y), b.max(y))
-    });
-    let (ylo, yhi) = if ylo.is_finite() && yhi > ylo {
-        (ylo, yhi)
-    } else {
-        (0.0, 1.0)
+    let chart = optlab_core::svg::Chart {
+        title: "held-out expected verifiable reward".into(),
+        x_label: "iteration".into(),
+        y_label: "expected reward".into(),
+        log_y: false,
     };
-    let px = |x: f64| m + (w - 2.0 * m) * x / xmax;
-    let py = |y: f64| h - m - (h - 2.0 * m) * (y - ylo) / (yhi - ylo);
-    let colors = [
-        "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b",
-    ];
-    let mut s = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" font-family=\"sans-serif\" font-size=\"12\">\n\
-         <rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n\
-         <line x1=\"{m}\" y1=\"{b}\" x2=\"{r}\" y2=\"{b}\" stroke=\"black\"/>\n\
-         <line x1=\"{m}\" y1=\"{m}\" x2=\"{m}\" y2=\"{b}\" stroke=\"black\"/>\n\
-         <text x=\"{cx}\" y=\"{ty}\" text-anchor=\"middle\">iteration (0 to {xmax})</text>\n\
-         <text x=\"6\" y=\"{m}\">{yhi:.3}</text><text x=\"6\" y=\"{b}\">{ylo:.3}</text>\n\
-         <text x=\"{cx}\" y=\"20\" text-anchor=\"middle\">held-out expected verifiable reward</text>\n",
-        b = h - m,
-        r = w - m,
-        cx = w / 2.0,
-        ty = h - 12.0,
-    );
-    for (i, (label, pts)) in series.iter().enumerate() {
-        let c = colors[i % colors.len()];
-        let path: Vec<String> = pts
-            .iter()
-            .map(|(x, y)| format!("{:.1},{:.1}", px(*x), py(*y)))
-            .collect();
-        s.push_str(&format!(
-            "<polyline fill=\"none\" stroke=\"{c}\" stroke-width=\"2\" points=\"{}\"/>\n\
-             <text x=\"{:.0}\" y=\"{:.0}\" fill=\"{c}\">{label}</text>\n",
-            path.join(" "),
-            w - m + 4.0 - 40.0,
-            m + 14.0 * i as f64,
-        ));
-    }
-    s.push_str("</svg>\n");
-    s
+    let curves: Vec<optlab_core::svg::Series> = series
+        .iter()
+        .map(|(label, points)| optlab_core::svg::Series::new(label.clone(), points.clone()))
+        .collect();
+    optlab_core::svg::line_chart(&chart, &curves)
 }
 
 #[cfg(test)]

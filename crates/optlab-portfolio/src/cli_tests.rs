@@ -108,7 +108,8 @@ fn train_runs_end_to_end_on_a_small_csv() {
         .iter()
         .map(|r| r["strategy"].as_str().unwrap())
         .collect();
-    assert_eq!(names.len(), 6 + NAMES.len());
+    assert_eq!(names.len(), 6 + NAMES.len() + crate::olps::OLPS_NAMES.len());
+    assert_eq!(names.last(), Some(&"olmar_daily"));
     assert_eq!(&names[..3], ["bda_seed0", "bda_seed1", "bda_mean2"]);
     assert_eq!(names[5], "tf_direct_mean2");
     assert!(std::fs::read_to_string(out.join("equity.svg"))

@@ -3,7 +3,8 @@
 //!
 //! The default agent is BDA ([`crate::bda`]); its direct-weights twin (same Transformer, no BL
 //! step) is the DRL baseline. `--agent linear` keeps the older shared linear policy with fixed
-//! risk aversion ([`crate::agent`]) and its direct variant.
+//! risk aversion ([`crate::agent`]) and its direct variant. Baselines: those of
+//! [`crate::strategy`] (weekly) and the OLPS rules of [`crate::olps`] (daily).
 
 use crate::agent::AgentConfig;
 use crate::agent_train::{train, DrlBl};
@@ -13,6 +14,7 @@ use crate::bda_train::{train_bda, BdaTrainConfig};
 use crate::cli::{emit, period_range, rows, write_metrics_table};
 use crate::data::PriceTable;
 use crate::metrics::mean_metrics;
+use crate::olps::{self, OLPS_NAMES};
 use crate::strategy::{by_name, NAMES};
 use anyhow::Context;
 use std::fmt::Write as _;
@@ -200,6 +202,18 @@ pub fn run_train(a: TrainArgs, t: PriceTable) -> anyhow::Result<()> {
             by_name(name, t.n_assets())?.as_mut(),
             &bt,
         )?);
+    }
+    // The OLPS baselines of the paper's table trade daily, as in that literature.
+    let daily = BacktestConfig {
+        rebalance_every: 1,
+        ..bt.clone()
+    };
+    for name in OLPS_NAMES {
+        if let Some(mut s) = olps::by_name(name, t.n_assets()) {
+            let mut r = run_backtest(&t, &mut s, &daily)?;
+            r.name = format!("{name}_daily");
+            baselines.push(r);
+        }
     }
     let mut table = vec![];
     for fam in [&agent, &direct] {

@@ -17,6 +17,7 @@ pub mod cov;
 pub mod data;
 pub mod linalg;
 pub mod metrics;
+pub mod olps;
 pub mod qp;
 pub mod strategy;
 pub mod svg;

@@ -204,7 +204,8 @@ pub fn parse_estimator(s: &str) -> anyhow::Result<CovEstimator> {
     }
 }
 
-/// Builds a baseline by name for `n` assets with the given covariance estimator.
+/// Builds a baseline by name for `n` assets with the given covariance estimator; the OLPS
+/// names of [`crate::olps::OLPS_NAMES`] are accepted too.
 pub fn by_name_with(name: &str, n: usize, est: CovEstimator) -> anyhow::Result<Box<dyn Strategy>> {
     Ok(match name {
         "equal_weight" => Box::new(Constant::equal(n)),
@@ -222,10 +223,14 @@ pub fn by_name_with(name: &str, n: usize, est: CovEstimator) -> anyhow::Result<B
             estimator: est,
             ..StaticBl::long_short(n)
         }),
-        other => anyhow::bail!(
-            "unknown strategy {other:?}; expected one of {}",
-            NAMES.join(", ")
-        ),
+        other => match crate::olps::by_name(other, n) {
+            Some(s) => Box::new(s),
+            None => anyhow::bail!(
+                "unknown strategy {other:?}; expected one of {}, {}",
+                NAMES.join(", "),
+                crate::olps::OLPS_NAMES.join(", ")
+            ),
+        },
     })
 }
 

@@ -1,7 +1,7 @@
 //! Command-line pieces: `optlab lp net-train` and the `--warm-start pdhg-net:DIR` stage.
 
 use super::model::NetShape;
-use super::train::{train, TrainOptions};
+use super::train::{train, LossKind, TrainOptions};
 use super::NetModel;
 use crate::cli::Family;
 use crate::model::LpProblem;
@@ -16,6 +16,7 @@ pub const PREFIX: &str = "pdhg-net:";
 #[derive(clap::Args, Debug)]
 #[command(
     after_help = "Example:\n  optlab lp net-train --family pagerank --n 200 --instances 64 --epochs 30 --out model/\n  \
+                  optlab lp net-train --loss kkt --n 200 --out model-kkt/\n  \
                   optlab lp generate pagerank --nodes 5000 --out pr.mps\n  \
                   optlab lp solve pr.mps --warm-start pdhg-net:model/"
 )]
@@ -42,7 +43,10 @@ pub struct NetTrainArgs {
     /// AdamW learning rate.
     #[arg(long, default_value_t = 1e-3)]
     pub lr: f64,
-    /// Relative KKT tolerance of the PDHG solves that label the instances.
+    /// Training loss: mse (to PDHG labels) or kkt (unsupervised KKT residual, no labels).
+    #[arg(long, value_enum, default_value_t = LossKind::Mse)]
+    pub loss: LossKind,
+    /// Relative KKT tolerance of the PDHG solves that label the instances (mse loss).
     #[arg(long, default_value_t = 1e-6)]
     pub label_tol: f64,
     /// Seed of the instances and the initial weights.
@@ -59,6 +63,7 @@ pub struct NetTrainArgs {
 /// Runs `optlab lp net-train`.
 pub fn run_net_train(a: NetTrainArgs) -> Result<()> {
     let o = TrainOptions {
+        loss: a.loss,
         family: a.family,
         size: a.n,
         instances: a.instances,

@@ -4,7 +4,8 @@
 //!
 //! * [`graph::LpGraph`]: the LP after the solver's scaling, normalised, sparse `Ã` on CPU.
 //! * [`model::PdhgNet`]: the candle model; it can be set to reproduce plain PDHG exactly.
-//! * [`train`]: labelled instances (optlab's own PDHG at 1e-6), relative MSE, AdamW.
+//! * [`train`]: labelled instances (optlab's own PDHG at 1e-6), relative MSE, AdamW; or
+//!   [`kkt_loss`]: the unsupervised KKT-residual loss (`--loss kkt`).
 //! * [`NetModel`]: a trained net with its JSON config, saved as `model.safetensors` +
 //!   `config.json`, loaded with checks that the LP matches what the net was trained on.
 //! * [`experiment::reproduce`]: train small, evaluate warm vs cold PDHG on larger instances.
@@ -12,6 +13,7 @@
 pub mod cmd;
 pub mod experiment;
 pub mod graph;
+pub mod kkt_loss;
 pub mod model;
 pub mod train;
 

@@ -1,6 +1,6 @@
 use super::graph::{LpGraph, RowKind};
 use super::model::{NetShape, PdhgNet};
-use super::train::{instance, labelled, mean_loss, train, TrainOptions};
+use super::train::{instance, labelled, mean_loss, train, unlabelled, LossKind, TrainOptions};
 use super::NetModel;
 use crate::cli::Family;
 use crate::generate::SplitMix64;
@@ -132,6 +132,7 @@ fn training_reduces_the_loss_and_gradients_reach_every_layer() {
         lr: 3e-3,
         seed: 5,
         label_tol: 1e-6,
+        loss: LossKind::Mse,
         verbose: false,
     };
     let samples = labelled(o.family, o.size, 2, 77, 1e-6).expect("labels");
@@ -168,6 +169,7 @@ fn saved_model_predicts_the_same_and_plugs_into_the_solver() {
         lr: 1e-3,
         seed: 2,
         label_tol: 1e-6,
+        loss: LossKind::Mse,
         verbose: false,
     };
     let model = train(&o).expect("train");
@@ -220,4 +222,112 @@ fn net_space_maps_are_inverse() {
     for (a, b) in xb.iter().zip(&x).chain(yb.iter().zip(&y)) {
         assert!((a - b).abs() <= 1e-5 * b.abs().max(1.0));
     }
+}
+
+#[test]
+fn kkt_loss_matches_the_solver_kkt_terms_and_vanishes_at_the_optimum() {
+    use super::kkt_loss::{graph_norms, kkt_loss};
+    use crate::kkt::{kkt_errors, LpView};
+    // The first feasible, bounded instance (random rows of four kinds are sometimes infeasible).
+    let (p, sol) = (31..60)
+        .map(|seed| {
+            let p = mixed_lp(8, 6, seed);
+            let opts = SolveOptions {
+                tol: 1e-9,
+                iteration_limit: 20_000,
+                ..Default::default()
+            };
+            let sol = crate::pdhg::solve(&p, &opts);
+            (p, sol)
+        })
+        .find(|(_, s)| s.status == Status::Optimal)
+        .expect("a solvable instance");
+    let g = LpGraph::new(&p, &Device::Cpu).expect("graph");
+    let (trip, c, lo, up) = &g.normalised;
+    let a = CsrMatrix::from_triplets(g.m, g.n, trip);
+    let zeros = vec![0.0; g.n];
+    let inf = vec![INF; g.n];
+    let view = LpView {
+        obj: c,
+        offset: 0.0,
+        row_lower: lo,
+        row_upper: up,
+        col_lower: &zeros,
+        col_upper: &inf,
+    };
+    let norms = graph_norms(&g);
+    let mut r = SplitMix64::new(4);
+    // The tensor loss against the f64 KKT terms at a random point (x projected onto x >= 0).
+    let xr: Vec<f64> = (0..g.n).map(|_| r.uniform() * 2.0 - 0.5).collect();
+    let yr: Vec<f64> = (0..g.m).map(|_| r.uniform() * 2.0 - 1.0).collect();
+    let f64_loss = |x: &[f64], y: &[f64]| {
+        let xp: Vec<f64> = x.iter().map(|v| v.max(0.0)).collect();
+        let k = kkt_errors(
+            &view,
+            norms,
+            &xp,
+            y,
+            &a.mul_vec(&xp),
+            &a.transpose().mul_vec(y),
+        );
+        (k.primal_residual / (1.0 + norms.0)).powi(2)
+            + (k.dual_residual / (1.0 + norms.1)).powi(2)
+            + ((k.primal_objective - k.dual_objective) / (1.0 + norms.0 + norms.1)).powi(2)
+    };
+    let tensor_loss = |x: &[f64], y: &[f64]| {
+        let xt = candle_core::Tensor::from_vec(
+            x.iter().map(|&v| v as f32).collect::<Vec<f32>>(),
+            g.n,
+            &Device::Cpu,
+        )
+        .expect("x");
+        let yt = candle_core::Tensor::from_vec(
+            y.iter().map(|&v| v as f32).collect::<Vec<f32>>(),
+            g.m,
+            &Device::Cpu,
+        )
+        .expect("y");
+        let l = kkt_loss(&g, &xt, &yt, norms).expect("loss");
+        f64::from(l.to_scalar::<f32>().expect("scalar"))
+    };
+    let (want, got) = (f64_loss(&xr, &yr), tensor_loss(&xr, &yr));
+    assert!(want > 1e-3, "a random point is far from optimal: {want}");
+    assert!((got - want).abs() <= 1e-4 * want, "{got} vs {want}");
+    // At the PDHG optimum the loss is ~0 (f32 rounding only).
+    let (xs, ys) = g.to_net_space(&sol.x, &sol.y);
+    let (xs, ys): (Vec<f64>, Vec<f64>) = (
+        xs.iter().map(|&v| f64::from(v)).collect(),
+        ys.iter().map(|&v| f64::from(v)).collect(),
+    );
+    let at_opt = tensor_loss(&xs, &ys);
+    assert!(at_opt < 1e-9, "KKT loss at the optimum {at_opt}");
+}
+
+#[test]
+fn kkt_training_reduces_the_kkt_loss_without_labels() {
+    let o = TrainOptions {
+        family: Family::Pagerank,
+        size: 30,
+        instances: 4,
+        epochs: 25,
+        shape: NetShape {
+            layers: 2,
+            channels: 8,
+        },
+        lr: 3e-3,
+        seed: 5,
+        label_tol: 1e-6,
+        loss: LossKind::Kkt,
+        verbose: false,
+    };
+    let held_out = unlabelled(o.family, o.size, 2, 77).expect("instances");
+    let net = PdhgNet::new(o.shape, o.seed).expect("net");
+    let before = mean_loss(&net, &held_out).expect("loss");
+    let model = train(&o).expect("train");
+    let after = mean_loss(&model.net, &held_out).expect("loss");
+    assert!(
+        after < 0.8 * before,
+        "held-out KKT loss {before} -> {after}"
+    );
+    assert_eq!(model.config.training["loss"], "kkt");
 }

@@ -1,7 +1,8 @@
-//! Supervised training of PDHG-Net on a generated family: labels are optlab's own PDHG
-//! solutions (relative KKT ≤ `label_tol`), loss is the squared error of the stacked pair
-//! `(x̂, ŷ)` relative to the label's squared norm (an MSE normalised per instance, so small and
-//! large instances weigh alike), optimised with AdamW, one LP per step as in the reference.
+//! Training of PDHG-Net on a generated family, optimised with AdamW, one LP per step as in the
+//! reference. Two losses: supervised `mse` (labels are optlab's own PDHG solutions at relative
+//! KKT ≤ `label_tol`; squared error of the stacked pair `(x̂, ŷ)` relative to the label's
+//! squared norm, so small and large instances weigh alike) and unsupervised `kkt` (no labels;
+//! [`super::kkt_loss`]).
 
 use super::graph::{LpGraph, RowKind};
 use super::model::{NetShape, PdhgNet};
@@ -15,9 +16,21 @@ use anyhow::{bail, Result};
 use candle_core::{Device, Tensor};
 use optlab_core::train::{named_grads, AdamW, AdamWConfig, TrainOptimizer};
 
+/// Training loss.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LossKind {
+    /// Relative squared error to PDHG-computed labels (supervised).
+    Mse,
+    /// Relative KKT residual of the prediction itself (unsupervised, no labels).
+    Kkt,
+}
+
 /// Training settings.
 #[derive(Debug, Clone)]
 pub struct TrainOptions {
+    /// Training loss.
+    pub loss: LossKind,
     /// Instance family.
     pub family: Family,
     /// Largest size parameter (PageRank nodes; covering/packing columns, with half as many
@@ -74,13 +87,35 @@ pub fn train_size(n: usize, i: usize) -> usize {
     (n * (1 + i % 4) / 4).max(n.min(8))
 }
 
-/// A labelled instance ready for training.
+/// An instance ready for training: its graph, labels (MSE loss only) and data norms.
 pub struct Sample {
     /// The graph.
     pub graph: LpGraph,
-    x: Tensor,
-    y: Tensor,
-    norm2: f64,
+    /// `(x*, y*, ‖x*‖² + ‖y*‖²)` in the net space, or `None` for the unsupervised loss.
+    labels: Option<(Tensor, Tensor, f64)>,
+    /// `(‖b̃‖, ‖c̃‖)` of the normalised LP.
+    norms: (f64, f64),
+}
+
+/// Generates `count` instances like [`labelled`] but solves none of them (KKT loss).
+pub fn unlabelled(
+    family: Family,
+    size: usize,
+    count: usize,
+    first_seed: u64,
+) -> Result<Vec<Sample>> {
+    (0..count as u64)
+        .map(|i| {
+            let p = instance(family, train_size(size, i as usize), first_seed + i)?;
+            let graph = LpGraph::new(&p, &Device::Cpu)?;
+            let norms = super::kkt_loss::graph_norms(&graph);
+            Ok(Sample {
+                graph,
+                labels: None,
+                norms,
+            })
+        })
+        .collect()
 }
 
 /// Generates `count` instances (sizes [`train_size`]`(size, i)`) with seeds `first_seed..` and
@@ -116,22 +151,33 @@ pub fn labelled(
             .chain(&ys)
             .map(|&v| f64::from(v).powi(2))
             .sum::<f64>();
+        let labels = Some((
+            Tensor::from_vec(xs, graph.n, &Device::Cpu)?,
+            Tensor::from_vec(ys, graph.m, &Device::Cpu)?,
+            norm2.max(1e-12),
+        ));
+        let norms = super::kkt_loss::graph_norms(&graph);
         out.push(Sample {
-            x: Tensor::from_vec(xs, graph.n, &Device::Cpu)?,
-            y: Tensor::from_vec(ys, graph.m, &Device::Cpu)?,
-            norm2: norm2.max(1e-12),
+            labels,
+            norms,
             graph,
         });
     }
     Ok(out)
 }
 
-/// `(‖x̂ − x*‖² + ‖ŷ − y*‖²) / (‖x*‖² + ‖y*‖²)` for one sample, as a differentiable scalar.
+/// The loss of one sample as a differentiable scalar: with labels,
+/// `(‖x̂ − x*‖² + ‖ŷ − y*‖²) / (‖x*‖² + ‖y*‖²)`; without, the KKT loss of the prediction.
 pub fn loss(net: &PdhgNet, s: &Sample) -> Result<Tensor> {
     let (xh, yh) = net.forward(&s.graph)?;
-    let ex = (xh - &s.x)?.sqr()?.sum_all()?;
-    let ey = (yh - &s.y)?.sqr()?.sum_all()?;
-    Ok(((ex + ey)? / s.norm2)?)
+    match &s.labels {
+        Some((x, y, norm2)) => {
+            let ex = (xh - x)?.sqr()?.sum_all()?;
+            let ey = (yh - y)?.sqr()?.sum_all()?;
+            Ok(((ex + ey)? / *norm2)?)
+        }
+        None => super::kkt_loss::kkt_loss(&s.graph, &xh, &yh, s.norms),
+    }
 }
 
 /// Mean loss over samples (no gradient).
@@ -151,13 +197,11 @@ pub fn train(o: &TrainOptions) -> Result<NetModel> {
     if o.lr.is_nan() || o.lr <= 0.0 || o.label_tol.is_nan() || o.label_tol <= 0.0 {
         bail!("learning rate and label tolerance must be positive");
     }
-    let samples = labelled(
-        o.family,
-        o.size,
-        o.instances,
-        o.seed.wrapping_mul(1_000_003),
-        o.label_tol,
-    )?;
+    let first_seed = o.seed.wrapping_mul(1_000_003);
+    let samples = match o.loss {
+        LossKind::Mse => labelled(o.family, o.size, o.instances, first_seed, o.label_tol)?,
+        LossKind::Kkt => unlabelled(o.family, o.size, o.instances, first_seed)?,
+    };
     let net = PdhgNet::new(o.shape, o.seed)?;
     let cfg = AdamWConfig {
         weight_decay: 0.0,
@@ -206,7 +250,11 @@ pub fn train(o: &TrainOptions) -> Result<NetModel> {
         row_kinds: kinds,
         training: serde_json::json!({
             "epochs": o.epochs, "lr": o.lr, "seed": o.seed, "label_tol": o.label_tol,
-            "loss": "relative squared error of (x, y) in the normalised scaled space",
+            "loss": o.loss,
+            "loss_meaning": match o.loss {
+                LossKind::Mse => "relative squared error of (x, y) to PDHG labels in the normalised scaled space",
+                LossKind::Kkt => "relative KKT residual (primal, dual, gap) of the prediction, no labels",
+            },
             "initial_loss": initial, "final_loss": final_loss, "epoch_mean_loss": history,
         }),
     };

@@ -63,6 +63,9 @@ pub enum OptimCommand {
         /// Learning rates to sweep (comma-separated); default depends on the size.
         #[arg(long, value_delimiter = ',')]
         lrs: Option<Vec<f64>>,
+        /// Optimizers to compare (comma-separated; AdamW is the reference for the ratios).
+        #[arg(long, value_delimiter = ',', default_values_t = ["adamw".to_string(), "adam-mini".into(), "adam".into()])]
+        optimizers: Vec<String>,
     },
     /// Experiment (b): pre-train on corpus A, fine-tune on corpus B with AdamW, Adam-mini and
     /// MoFO; A-loss rise, B loss and distance from the pre-trained weights.
@@ -99,7 +102,11 @@ pub fn run(args: OptimArgs) -> anyhow::Result<()> {
             }
             crate::bench::bench(&model, steps, json).map(|_| ())
         }
-        OptimCommand::Pretrain { args, lrs } => crate::cli_experiments::run_pretrain(args, lrs),
+        OptimCommand::Pretrain {
+            args,
+            lrs,
+            optimizers,
+        } => crate::cli_experiments::run_pretrain(args, lrs, &optimizers),
         OptimCommand::Forgetting { args, lrs } => crate::cli_experiments::run_forgetting(args, lrs),
     }
 }

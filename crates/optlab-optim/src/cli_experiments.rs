@@ -66,7 +66,11 @@ impl ExperimentArgs {
 }
 
 /// Experiment (a): AdamW, Adam-mini and Adam over a learning-rate sweep.
-pub fn run_pretrain(a: ExperimentArgs, lrs: Option<Vec<f64>>) -> anyhow::Result<()> {
+pub fn run_pretrain(
+    a: ExperimentArgs,
+    lrs: Option<Vec<f64>>,
+    optimizers: &[String],
+) -> anyhow::Result<()> {
     let steps = a.steps.unwrap_or(if a.quick { 60 } else { 300 });
     let size = a.size();
     let lrs = lrs.unwrap_or_else(|| match size.as_str() {
@@ -75,14 +79,15 @@ pub fn run_pretrain(a: ExperimentArgs, lrs: Option<Vec<f64>>) -> anyhow::Result<
     });
     let opts = PretrainOptions {
         size,
-        sweep: ["adamw", "adam-mini", "adam"]
+        sweep: optimizers
             .iter()
-            .map(|n| (n.to_string(), lrs.clone()))
+            .map(|n| (n.clone(), lrs.clone()))
             .collect(),
         run: a.run(steps)?,
         corpus_bytes: 400_000,
         init_seed: a.seed,
         out: a.out.clone(),
+        progress: !a.json,
     };
     let r = pretrain_comparison(&opts, &Device::Cpu)?;
     if a.json {
@@ -187,7 +192,8 @@ fn reproduce_args(quick: bool, out: &std::path::Path) -> ExperimentArgs {
 /// best run of each optimizer and its loss relative to AdamW's.
 pub fn reproduce_pretrain(quick: bool, out: &std::path::Path) -> anyhow::Result<serde_json::Value> {
     let a = reproduce_args(quick, &out.join("optim-pretrain"));
-    run_pretrain(a.clone(), None)?;
+    let all = ["adamw", "adam-mini", "adam"].map(String::from);
+    run_pretrain(a.clone(), None, &all)?;
     summary(&a, "pretrain.json")
 }
 

@@ -27,6 +27,8 @@ pub struct PretrainOptions {
     pub init_seed: u64,
     /// Folder for `pretrain.json` and `pretrain.svg` (none: write nothing).
     pub out: Option<PathBuf>,
+    /// Print one line per finished run on standard error.
+    pub progress: bool,
 }
 
 /// Every run, and the best one per optimizer.
@@ -75,6 +77,13 @@ pub fn pretrain_comparison(opts: &PretrainOptions, dev: &Device) -> Result<Pretr
             };
             runs.push(train_run(&model, &data, &run, dev)?);
             let i = runs.len() - 1;
+            if opts.progress {
+                let r = &runs[i];
+                eprintln!(
+                    "{name} lr {lr:e}: best val {:.4} ({:.0} s)",
+                    r.best_val, r.seconds
+                );
+            }
             if best_here.is_none_or(|b| runs[i].best_val < runs[b].best_val) {
                 best_here = Some(i);
             }

@@ -29,6 +29,7 @@ fn pretrain_sweep_picks_each_optimizers_lowest_validation_loss() {
         corpus_bytes: 20_000,
         init_seed: 1,
         out: None,
+        progress: false,
     };
     let r = pretrain_comparison(&opts, &Device::Cpu).unwrap();
     assert_eq!(r.runs.len(), 3);

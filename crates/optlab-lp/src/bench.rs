@@ -291,4 +291,33 @@ mod tests {
         assert!(read_reference(&f).is_err());
         let _ = std::fs::remove_dir_all(&dir);
     }
+
+    #[test]
+    fn bench_reports_agreement_per_instance() {
+        use crate::generate::{planted, PlantedKind};
+        let dir = std::env::temp_dir().join(format!("optlab-lp-agree-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let g = planted(PlantedKind::Covering, 20, 30, 0.2, 3);
+        crate::write_mps_file(&g.problem, &dir.join("a.mps")).expect("write a");
+        crate::write_mps_file(&g.problem, &dir.join("b.mps")).expect("write b");
+        // a.mps: the planted optimum; b.mps: a reference 1% off, which must be flagged.
+        let reference = serde_json::json!({"instances": {
+            "a.mps": {"status": "Optimal", "objective": g.objective},
+            "b.mps": {"status": "Optimal", "objective": g.objective * 1.01 + 0.01}}});
+        let rf = dir.join("ref.json");
+        std::fs::write(&rf, reference.to_string()).expect("write ref");
+        let mut a = BenchLpArgs::new(&dir, 1e-6, true);
+        a.reference = Some(rf);
+        a.threads = Some(1);
+        let v = run_bench(&a).expect("bench");
+        assert_eq!(
+            (v["solved"].as_u64(), v["compared"].as_u64()),
+            (Some(2), Some(2))
+        );
+        assert_eq!(v["agreed"].as_u64(), Some(1));
+        assert_eq!(v["disagree"], serde_json::json!(["b.mps"]));
+        assert_eq!(v["instances"][0]["agrees"], true);
+        assert_eq!(v["instances"][1]["agrees"], false);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -35,9 +35,10 @@ pub enum PortfolioCommand {
         after_help = "Example:\n  optlab portfolio backtest --prices dow29.csv --strategy all --cost-bps 10 --out runs/dow --json"
     )]
     Backtest(BacktestArgs),
-    /// Train the BL-views agent (train/validation split, several seeds) and test it against baselines.
+    /// Train the BDA agent (Transformer views, CNN risk aversion; validation selects the step) over
+    /// several seeds and test it against the baselines.
     #[command(
-        after_help = "Example:\n  optlab portfolio train --prices dow29.csv --seeds 3 --epochs 60 --cost-bps 10 --out runs/agent"
+        after_help = "Example:\n  optlab portfolio train --prices dow29.csv --seeds 3 --steps 600 --cost-bps 10 --out runs/agent\n  optlab portfolio train --prices dow29.csv --dates 2018-01-01,2020-06-30,2020-12-31,2021-06-22"
     )]
     Train(crate::cli_train::TrainArgs),
 }

@@ -143,3 +143,32 @@ fn train_runs_end_to_end_on_a_small_csv() {
     assert!(e.contains("unknown --agent"), "{e}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn date_split_uses_last_trading_day_on_or_before_each_date() {
+    let d: Vec<String> = [
+        "2020-01-02",
+        "2020-01-03",
+        "2020-01-06",
+        "2020-01-07",
+        "2020-01-08",
+        "2020-01-09",
+        "2020-01-10",
+        "2020-01-13",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let (tr, va, te) =
+        crate::cli_train::date_split(&d, "2020-01-02,2020-01-06,2020-01-08,2020-01-11").unwrap();
+    assert_eq!((tr, va, te), ((1, 3), (3, 5), (5, 7)));
+    let (_, _, te) = crate::cli_train::date_split(&d, "2019-12-01,2020-01-06,2020-01-09").unwrap();
+    assert_eq!(te, (6, 8));
+    for bad in [
+        "2020-01-03,2020-01-02,2020-01-09",
+        "2020-01-02,2020-01-06",
+        "2020-01-02,2020-01-06,2020-01-07",
+    ] {
+        assert!(crate::cli_train::date_split(&d, bad).is_err(), "{bad}");
+    }
+}

@@ -80,6 +80,10 @@ pub struct TrainArgs {
     /// Fraction of days in the validation period.
     #[arg(long, default_value_t = 0.2)]
     pub valid: f64,
+    /// Date split instead of fractions: `FROM,TRAIN_END,VALID_END[,TEST_END]` (ISO dates; each
+    /// period ends on its last trading day on or before the date; earlier prices are history).
+    #[arg(long)]
+    pub dates: Option<String>,
     /// Directory for train.json and equity.svg.
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -169,13 +173,52 @@ fn linear_family(
     Ok((results, reports))
 }
 
+/// Price-index ranges `[start, end)` of the train, validation and test periods from
+/// `FROM,TRAIN_END,VALID_END[,TEST_END]`; each period must hold at least two prices.
+pub fn date_split(dates: &[String], spec: &str) -> anyhow::Result<(Range, Range, Range)> {
+    let parts: Vec<&str> = spec.split(',').map(str::trim).collect();
+    anyhow::ensure!(
+        (3..=4).contains(&parts.len()) && parts.windows(2).all(|w| w[0] < w[1]),
+        "--dates {spec:?}: expected FROM,TRAIN_END,VALID_END[,TEST_END] in increasing order"
+    );
+    // Index of the first price dated after `d` (ISO dates compare as strings).
+    let after = |d: &str| {
+        dates
+            .iter()
+            .position(|x| x.as_str() > d)
+            .unwrap_or(dates.len())
+    };
+    let from = dates
+        .iter()
+        .position(|x| x.as_str() >= parts[0])
+        .unwrap_or(dates.len())
+        .max(1);
+    let (a, b) = (after(parts[1]), after(parts[2]));
+    let c = parts.get(3).map_or(dates.len(), |d| after(d));
+    let out = ((from, a), (a, b), (b, c));
+    for (name, (s, e)) in [("train", out.0), ("valid", out.1), ("test", out.2)] {
+        anyhow::ensure!(
+            s + 1 < e,
+            "--dates {spec:?}: the {name} period has fewer than two prices in the data ({} to {})",
+            dates.first().map_or("", |d| d.as_str()),
+            dates.last().map_or("", |d| d.as_str())
+        );
+    }
+    Ok(out)
+}
+
 /// Runs `train`.
 pub fn run_train(a: TrainArgs, t: PriceTable) -> anyhow::Result<()> {
     let mut o = String::new();
     let n = t.prices.len();
-    let tr = period_range(n, a.train, a.valid, "train")?;
-    let va = period_range(n, a.train, a.valid, "valid")?;
-    let te = period_range(n, a.train, a.valid, "test")?;
+    let (tr, va, te) = match &a.dates {
+        Some(spec) => date_split(&t.dates, spec)?,
+        None => (
+            period_range(n, a.train, a.valid, "train")?,
+            period_range(n, a.train, a.valid, "valid")?,
+            period_range(n, a.train, a.valid, "test")?,
+        ),
+    };
     anyhow::ensure!(a.seeds >= 1, "--seeds must be at least 1");
     let bt = BacktestConfig {
         start: te.0,

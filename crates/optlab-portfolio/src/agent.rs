@@ -1,11 +1,11 @@
-//! The BL-views agent (after Sun et al., "BDA"): a policy maps the market state (each asset's
-//! last `m` weekly returns and its previous weight) to absolute Black-Litterman views `q`
-//! (P = I, He-Litterman Omega); weights are `(lambda Sigma_post)^-1 mu_post` scaled to a fixed
-//! gross exposure. It is trained by deterministic policy gradient without a critic: the reward
-//! `R = mean daily return over the week - z1/2 * w'Sigma w - z2 * turnover` is differentiated
-//! analytically through the BL step and the weight map (previous weights held constant, as in
-//! EIIE). The policy is a shared linear model per asset (small, so it trains in seconds on CPU);
-//! the paper's Transformer/CNN and learned risk aversion are not reproduced here.
+//! The older, light BL-views agent (`optlab portfolio train --agent linear`): a shared linear
+//! policy per asset maps each asset's last `m` weekly returns and its previous weight to an
+//! absolute Black-Litterman view `q` (P = I, He-Litterman Omega); weights are
+//! `(lambda Sigma_post)^-1 mu_post` with a FIXED risk aversion, scaled to a fixed gross exposure.
+//! It is trained by deterministic policy gradient without a critic with a hand-derived gradient
+//! (previous weights held constant, as in EIIE). The reference's agent, with a Transformer for
+//! the views and a CNN for a learned risk aversion, is [`crate::bda`]; this one stays as a cheap
+//! option that trains in seconds.
 
 use crate::bl::{equal_weights, equilibrium_returns};
 use crate::cov::ledoit_wolf;

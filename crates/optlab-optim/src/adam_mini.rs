@@ -113,30 +113,37 @@ impl AdamMini {
     }
 }
 
-/// Update a block's first moment `m ← b1·m + (1 − b1)·g` and return Σ g² of the block, in
-/// one pass: f32 lanes of 8 within chunks of 256 (vectorisable), chunk sums in f64.
-fn moment_and_sum_sq(m: &mut [f32], g: &[f32], b1: f32) -> f64 {
+/// Σ g² of a slice: f32 lanes of 8 within chunks of 256 (vectorisable), chunk sums in f64.
+/// Falls back to f64 squares when f32 squares overflow, so only a non-finite entry gives a
+/// non-finite sum.
+fn sum_sq(g: &[f32]) -> f64 {
     let mut total = 0f64;
-    for (mc, gc) in m.chunks_mut(256).zip(g.chunks(256)) {
+    for chunk in g.chunks(256) {
         let mut lanes = [0f32; 8];
-        let mut tail = 0f32;
-        let mut mi = mc.chunks_exact_mut(8);
-        let mut gi = gc.chunks_exact(8);
-        for (m8, g8) in (&mut mi).zip(&mut gi) {
-            if let (Ok(m8), Ok(g8)) = (<&mut [f32; 8]>::try_from(m8), <&[f32; 8]>::try_from(g8)) {
-                for ((l, m), &g) in lanes.iter_mut().zip(m8.iter_mut()).zip(g8) {
-                    *m = b1 * *m + (1.0 - b1) * g;
-                    *l += g * g;
-                }
+        let mut it = chunk.chunks_exact(8);
+        for c in &mut it {
+            for (l, &x) in lanes.iter_mut().zip(c) {
+                *l += x * x;
             }
         }
-        for (m, &g) in mi.into_remainder().iter_mut().zip(gi.remainder()) {
-            *m = b1 * *m + (1.0 - b1) * g;
-            tail += g * g;
-        }
+        let tail: f32 = it.remainder().iter().map(|&x| x * x).sum();
         total += lanes.iter().map(|&l| f64::from(l)).sum::<f64>() + f64::from(tail);
     }
-    total
+    if total.is_finite() {
+        total
+    } else {
+        g.iter().map(|&x| f64::from(x) * f64::from(x)).sum()
+    }
+}
+
+/// Per-block means of g² for one tensor, or `None` if the gradient has a non-finite entry.
+fn block_mean_sq(g: &[f32], block_len: usize) -> Option<Vec<f32>> {
+    g.chunks(block_len.max(1))
+        .map(|b| {
+            let mean = sum_sq(b) / b.len() as f64;
+            mean.is_finite().then_some(mean as f32)
+        })
+        .collect()
 }
 
 impl TrainOptimizer for AdamMini {
@@ -144,17 +151,22 @@ impl TrainOptimizer for AdamMini {
         let t = self.t + 1;
         let a = common::AdamStep::new(&self.cfg, t, lr);
         let specs = &self.specs;
-        common::for_each_slot(&mut self.slots, grads, &|i, _, m, v, g, p| {
+        // Pass 1 reads only g: the block means of g², which also reject non-finite gradients
+        // before anything is modified. Pass 2 streams p, m and g once, like AdamW.
+        let means = common::scan_grads(&self.slots, grads, &|i, g| {
+            block_mean_sq(g, specs[i].block_len)
+        })?;
+        common::for_each_checked_slot(&mut self.slots, grads, &|i, _, m, v, g, p| {
             let spec = &specs[i];
             let shrink = if spec.decays { a.shrink } else { 1.0 };
             let len = spec.block_len;
             let blocks = p.chunks_mut(len).zip(m.chunks_mut(len)).zip(g.chunks(len));
-            for (((pb, mb), gb), vb) in blocks.zip(v.iter_mut()) {
-                let sq = moment_and_sum_sq(mb, gb, a.b1);
-                *vb = a.b2 * *vb + (1.0 - a.b2) * (sq / len as f64) as f32;
+            for ((((pb, mb), gb), vb), &mean) in blocks.zip(v.iter_mut()).zip(&means[i]) {
+                *vb = a.b2 * *vb + (1.0 - a.b2) * mean;
                 let scale = a.step / a.denom(*vb);
-                for (pi, &mi) in pb.iter_mut().zip(mb.iter()) {
-                    *pi = *pi * shrink - scale * mi;
+                for ((pi, mi), &gi) in pb.iter_mut().zip(mb.iter_mut()).zip(gb) {
+                    *mi = a.b1 * *mi + (1.0 - a.b1) * gi;
+                    *pi = *pi * shrink - scale * *mi;
                 }
             }
         })?;

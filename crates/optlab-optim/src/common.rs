@@ -238,46 +238,68 @@ pub(crate) fn update_param(p: &NamedParam, f: impl FnMut(&mut [f32])) -> Result<
     write_param(p, data)
 }
 
+/// The error for a gradient whose shape differs from its parameter's.
+fn shape_error(s: &Slot, g: &Tensor) -> CoreError {
+    CoreError::Config(format!(
+        "gradient for `{}` has shape {:?}, parameter has {:?}",
+        s.param.name,
+        g.dims(),
+        s.param.var.dims()
+    ))
+}
+
+/// The error for a gradient with a non-finite entry, naming the tensor and the first bad index.
+pub(crate) fn nonfinite_error(name: &str, g: &[f32]) -> CoreError {
+    let (i, x) = g
+        .iter()
+        .enumerate()
+        .find(|(_, x)| !x.is_finite())
+        .map_or((0, f32::NAN), |(i, &x)| (i, x));
+    CoreError::Config(format!(
+        "non-finite gradient in `{name}` at flat index {i} ({x}); parameters and optimizer \
+         state left unchanged"
+    ))
+}
+
+/// Run `scan` over every slot's gradient slice (in parallel, read-only) after checking its
+/// shape; `scan` returns `None` to reject a non-finite gradient. Slots without a gradient get
+/// `R::default()`. Nothing is modified, so an error leaves parameters and state untouched.
+pub(crate) fn scan_grads<R: Default + Send>(
+    slots: &[Slot],
+    grads: &NamedGrads,
+    scan: &(dyn Fn(usize, &[f32]) -> Option<R> + Sync),
+) -> Result<Vec<R>> {
+    slots
+        .par_iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let Some(g) = grads.get(&s.param.name) else {
+                return Ok(R::default());
+            };
+            if g.elem_count() != s.numel() {
+                return Err(shape_error(s, g));
+            }
+            with_f32(g, |g| {
+                scan(i, g).ok_or_else(|| nonfinite_error(&s.param.name, g))
+            })?
+        })
+        .collect::<Vec<Result<R>>>()
+        .into_iter()
+        .collect()
+}
+
 /// Check every gradient (shape, finiteness) before anything is modified; the error names the
 /// tensor.
 pub(crate) fn check_grads(slots: &[Slot], grads: &NamedGrads) -> Result<()> {
-    slots
-        .par_iter()
-        .map(|s| {
-            let Some(g) = grads.get(&s.param.name) else {
-                return Ok(());
-            };
-            if g.elem_count() != s.numel() {
-                return Err(CoreError::Config(format!(
-                    "gradient for `{}` has shape {:?}, parameter has {:?}",
-                    s.param.name,
-                    g.dims(),
-                    s.param.var.dims()
-                )));
-            }
-            let bad = with_f32(g, |g| {
-                // Branch-free scan (vectorisable); locate the entry only when one is bad.
-                const EXP: u32 = 0x7f80_0000;
-                let any = g
-                    .iter()
-                    .fold(0u32, |a, x| a | u32::from(x.to_bits() & EXP == EXP));
-                if any == 0 {
-                    return None;
-                }
-                g.iter().position(|x| !x.is_finite()).map(|i| (i, g[i]))
-            })?;
-            match bad {
-                Some((i, x)) => Err(CoreError::Config(format!(
-                    "non-finite gradient in `{}` at flat index {i} ({x}); parameters and \
-                     optimizer state left unchanged",
-                    s.param.name
-                ))),
-                None => Ok(()),
-            }
-        })
-        .collect::<Vec<Result<()>>>()
-        .into_iter()
-        .collect()
+    scan_grads(slots, grads, &|_, g| {
+        // Branch-free scan (vectorisable).
+        const EXP: u32 = 0x7f80_0000;
+        let bad = g
+            .iter()
+            .fold(0u32, |a, x| a | u32::from(x.to_bits() & EXP == EXP));
+        (bad == 0).then_some(())
+    })
+    .map(|_| ())
 }
 
 /// The per-tensor update kernel: `(slot index, role, m, v, gradient, parameter values)`.
@@ -288,6 +310,15 @@ pub(crate) type Kernel<'a> =
 /// tensors, each in one pass over contiguous slices.
 pub(crate) fn for_each_slot(slots: &mut [Slot], grads: &NamedGrads, kernel: &Kernel) -> Result<()> {
     check_grads(slots, grads)?;
+    for_each_checked_slot(slots, grads, kernel)
+}
+
+/// [`for_each_slot`] for gradients the caller has already checked (e.g. with [`scan_grads`]).
+pub(crate) fn for_each_checked_slot(
+    slots: &mut [Slot],
+    grads: &NamedGrads,
+    kernel: &Kernel,
+) -> Result<()> {
     slots
         .par_iter_mut()
         .enumerate()

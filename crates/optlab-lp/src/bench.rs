@@ -168,6 +168,17 @@ fn bench_files(
                 continue;
             }
         };
+        // Presolve statistics: reduced size and `[fixed cols, dropped rows, singleton rows,
+        // free column singletons]` (presolve runs again inside the solve).
+        let presolved = if a.presolve {
+            match crate::presolve::presolve(&p) {
+                crate::presolve::Presolve::Reduced(r) => serde_json::json!({
+                    "rows": r.problem.num_rows(), "cols": r.problem.num_cols(), "ops": r.counts()}),
+                other => serde_json::json!(format!("{other:?}")),
+            }
+        } else {
+            serde_json::Value::Null
+        };
         let sol = solve(&p, &opts);
         let ok = sol.status == Status::Optimal;
         solved += usize::from(ok);
@@ -205,7 +216,8 @@ fn bench_files(
         rows.push(serde_json::json!({"file": name, "status": sol.status, "objective": sol.objective,
             "reference_objective": refobj, "rel_objective_diff": diff, "agrees": agrees,
             "rel_primal": sol.kkt.rel_primal, "rel_dual": sol.kkt.rel_dual, "rel_gap": sol.kkt.rel_gap,
-            "abs_primal_residual": sol.kkt.primal_residual,
+            "abs_primal_residual": sol.kkt.primal_residual, "rows": p.num_rows(),
+            "cols": p.num_cols(), "presolved": presolved,
             "iterations": sol.iterations, "time_s": sol.time_s, "iter_over_spmv": ratio}));
     }
     let sgm = crate::cli::shifted_geomean(&times, 10.0);

@@ -37,6 +37,7 @@ pub mod mps_read;
 pub mod mps_write;
 pub mod pdhg;
 pub mod pdhg_net;
+pub mod postsolve;
 pub mod presolve;
 mod presolved;
 pub mod scaling;

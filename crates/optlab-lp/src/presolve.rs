@@ -1,11 +1,7 @@
-//! Presolve-lite: fixed columns, empty columns, empty and free rows, and singleton rows (turned
-//! into column bounds), applied until nothing changes, with a postsolve that recovers primal and
-//! dual solutions (and infeasibility rays) of the original problem.
-//!
-//! Dual postsolve of a singleton row `l ≤ a·x_j ≤ u` that tightened a bound of `x_j`: once every
-//! other dual is known, the reduced cost `r_j = c_j − Σ_k a_kj y_k` is the multiplier of the
-//! column bound; if it belongs to the side the row supplied, it moves to the row as
-//! `y_i = r_j / a` (the sign then matches the row side, and the dual objective is unchanged).
+//! Presolve-lite: fixed columns, empty columns, free column singletons (substituted out with
+//! their row), empty and free rows, and singleton rows (turned into column bounds), applied
+//! until nothing changes, with a postsolve ([`crate::postsolve`]) that recovers primal and dual
+//! solutions (and infeasibility rays) of the original problem.
 
 use crate::model::LpProblem;
 use crate::sparse::CsrMatrix;
@@ -52,6 +48,27 @@ pub enum Reduction1 {
         /// The row supplied the column's upper bound.
         upper: bool,
     },
+    /// Free column `j` appearing only in row `i` (coefficient `a`): row and column removed,
+    /// `c_j·x_j` substituted into the objective when the row is held at a bound.
+    FreeColumnSingleton {
+        /// Original row index.
+        i: usize,
+        /// Original column index.
+        j: usize,
+        /// The coefficient `a_ij`.
+        a: f64,
+        /// The other columns of row `i` still present at that time, with their coefficients.
+        others: Vec<(usize, f64)>,
+        /// Row activity the row is held at (`None`: the column costs nothing, so any activity
+        /// within the row bounds will do).
+        target: Option<f64>,
+        /// Row bounds at that time (shifted by the columns fixed before).
+        lo: f64,
+        /// See `lo`.
+        hi: f64,
+        /// The row's dual `c_j / a` (`c_j` being the column's cost at that time).
+        dual: f64,
+    },
 }
 
 /// A reduced problem and its postsolve data.
@@ -68,54 +85,19 @@ pub struct Reduction {
 }
 
 impl Reduction {
-    /// Maps a reduced primal solution to the original columns.
-    pub fn postsolve_x(&self, orig: &LpProblem, x: &[f64]) -> Vec<f64> {
-        let mut full = vec![0.0; orig.num_cols()];
-        for (k, &j) in self.kept_cols.iter().enumerate() {
-            full[j] = x[k];
-        }
+    /// How many reductions of each kind were applied: `[fixed columns, dropped rows, singleton
+    /// rows, free column singletons]`.
+    pub fn counts(&self) -> [usize; 4] {
+        let mut c = [0; 4];
         for op in &self.ops {
-            if let Reduction1::FixCol { j, value } = op {
-                full[*j] = *value;
-            }
+            c[match op {
+                Reduction1::FixCol { .. } => 0,
+                Reduction1::DropRow { .. } => 1,
+                Reduction1::SingletonRow { .. } => 2,
+                Reduction1::FreeColumnSingleton { .. } => 3,
+            }] += 1;
         }
-        full
-    }
-
-    /// Maps a reduced primal ray to the original columns (removed columns do not move).
-    pub fn postsolve_ray(&self, orig: &LpProblem, d: &[f64]) -> Vec<f64> {
-        let mut full = vec![0.0; orig.num_cols()];
-        for (k, &j) in self.kept_cols.iter().enumerate() {
-            full[j] = d[k];
-        }
-        full
-    }
-
-    /// Maps reduced row duals to the original rows. With `with_costs = false` the objective is
-    /// taken as zero, which maps a Farkas ray of the reduced problem to one of the original.
-    pub fn postsolve_y(&self, orig: &LpProblem, y: &[f64], with_costs: bool) -> Vec<f64> {
-        let mut full = vec![0.0; orig.num_rows()];
-        for (k, &i) in self.kept_rows.iter().enumerate() {
-            full[i] = y[k];
-        }
-        let at = orig.a.transpose();
-        for op in self.ops.iter().rev() {
-            if let &Reduction1::SingletonRow {
-                i,
-                j,
-                a,
-                lower,
-                upper,
-            } = op
-            {
-                let c = if with_costs { orig.obj[j] } else { 0.0 };
-                let r = c - at.row(j).map(|(k, v)| v * full[k]).sum::<f64>();
-                if (r > 0.0 && lower) || (r < 0.0 && upper) {
-                    full[i] = r / a;
-                }
-            }
-        }
-        full
+        c
     }
 }
 
@@ -123,6 +105,7 @@ impl Reduction {
 struct State<'a> {
     p: &'a LpProblem,
     at: CsrMatrix,
+    obj: Vec<f64>,
     col_lo: Vec<f64>,
     col_hi: Vec<f64>,
     row_lo: Vec<f64>,
@@ -146,6 +129,7 @@ impl<'a> State<'a> {
         Self {
             p,
             at,
+            obj: p.obj.clone(),
             col_lo: p.col_lower.clone(),
             col_hi: p.col_upper.clone(),
             row_lo: p.row_lower.clone(),
@@ -163,7 +147,7 @@ impl<'a> State<'a> {
 
     fn fix_col(&mut self, j: usize, value: f64) {
         self.col_alive[j] = false;
-        self.offset += self.p.obj[j] * value;
+        self.offset += self.obj[j] * value;
         for (i, a) in self.at.row(j) {
             if a != 0.0 && self.row_alive[i] {
                 self.row_lo[i] -= a * value;
@@ -186,7 +170,7 @@ impl<'a> State<'a> {
     }
 
     fn column(&mut self, j: usize) -> Result<(), Presolve> {
-        let (lo, hi, c) = (self.col_lo[j], self.col_hi[j], self.p.obj[j]);
+        let (lo, hi, c) = (self.col_lo[j], self.col_hi[j], self.obj[j]);
         if lo == hi {
             self.fix_col(j, lo);
         } else if self.col_count[j] == 0 {
@@ -204,7 +188,58 @@ impl<'a> State<'a> {
                 )));
             }
             self.fix_col(j, v);
+        } else if self.col_count[j] == 1 && lo == f64::NEG_INFINITY && hi == f64::INFINITY {
+            self.free_singleton(j)?;
         }
+        Ok(())
+    }
+
+    /// Substitutes out free column `j`, which appears only in one row.
+    fn free_singleton(&mut self, j: usize) -> Result<(), Presolve> {
+        let Some((i, a)) = self.at.row(j).find(|&(i, a)| a != 0.0 && self.row_alive[i]) else {
+            return Ok(());
+        };
+        let (lo, hi) = (self.row_lo[i], self.row_hi[i]);
+        let dual = self.obj[j] / a;
+        // The reduced cost of a free column must vanish, so y_i = c_j / a; its sign picks the
+        // row side that is active (y_i > 0: lower side in the minimisation form).
+        let target = if lo == hi || dual > 0.0 {
+            Some(lo)
+        } else if dual < 0.0 {
+            Some(hi)
+        } else {
+            None
+        };
+        if target.is_some_and(|t| !t.is_finite()) {
+            return Err(Presolve::DualInfeasible(format!(
+                "free column {} appears only in row {}, whose needed side is infinite",
+                self.p.col_names[j], self.p.row_names[i]
+            )));
+        }
+        let others: Vec<(usize, f64)> = self
+            .p
+            .a
+            .row(i)
+            .filter(|&(k, v)| v != 0.0 && k != j && self.col_alive[k])
+            .collect();
+        if let Some(b) = target {
+            self.offset += dual * b;
+            for &(k, v) in &others {
+                self.obj[k] -= dual * v;
+            }
+        }
+        self.col_alive[j] = false;
+        self.drop_row(i);
+        self.ops.push(Reduction1::FreeColumnSingleton {
+            i,
+            j,
+            a,
+            others,
+            target,
+            lo,
+            hi,
+            dual,
+        });
         Ok(())
     }
 
@@ -303,7 +338,7 @@ impl<'a> State<'a> {
         let names = |v: &[String], idx: &[usize]| idx.iter().map(|&k| v[k].clone()).collect();
         let problem = LpProblem {
             name: p.name.clone(),
-            obj: pick(&p.obj, &kept_cols),
+            obj: pick(&self.obj, &kept_cols),
             obj_offset: self.offset,
             maximize: p.maximize,
             a: CsrMatrix::from_triplets(kept_rows.len(), kept_cols.len(), &triplets),

@@ -216,3 +216,126 @@ fn fully_reduced_problem_reports_the_right_objective() {
     assert!(close(&sol.y, &[-1.0, -1.0], 1e-12), "{:?}", sol.y);
     assert!(sol.kkt.max_rel() < 1e-12, "{:?}", sol.kkt);
 }
+
+#[test]
+fn free_column_singletons_are_substituted_with_exact_duals() {
+    // min x0 + 2x1 + x2 + 0*x3,  x2 and x3 free
+    //   r0: x0 + x1 + 2x2 = 4      (x2 only here: x2 = (4 - x0 - x1)/2, y0 = 1/2)
+    //   r1: x0 + x1 >= 1
+    //   r2: 1 <= x1 - x3 <= 5       (x3 only here, cost 0: row dropped, y2 = 0)
+    //   x0, x1 in [0, 10]
+    // Reduced: min 0.5x0 + 1.5x1 + 2, x0 + x1 >= 1 => x0 = 1, x1 = 0, objective 2.5, x2 = 1.5;
+    // x3 makes r2 hold: x1 - x3 in [1, 5] => x3 = -1. Duals: y1 = 0.5 (x0 basic:
+    // 1 = y0 + y1), y = (0.5, 0.5, 0).
+    let rows: [(&[f64], f64, f64); 3] = [
+        (&[1.0, 1.0, 2.0, 0.0], 4.0, 4.0),
+        (&[1.0, 1.0, 0.0, 0.0], 1.0, INF),
+        (&[0.0, 1.0, 0.0, -1.0], 1.0, 5.0),
+    ];
+    let cols = [(0.0, 10.0), (0.0, 10.0), (-INF, INF), (-INF, INF)];
+    let p = lp(&[1.0, 2.0, 1.0, 0.0], &rows, &cols);
+    let Presolve::Reduced(r) = presolve(&p) else {
+        panic!("expected a reduction")
+    };
+    assert_eq!(
+        (r.kept_rows.clone(), r.kept_cols.clone()),
+        (vec![1], vec![0, 1])
+    );
+    assert_eq!(r.problem.obj, vec![0.5, 1.5]);
+    assert_eq!(r.problem.obj_offset, 2.0);
+    let sol = solve(&p, &opts(true));
+    assert_eq!(sol.status, Status::Optimal);
+    assert!((sol.objective - 2.5).abs() < 1e-7, "{}", sol.objective);
+    assert!(close(&sol.x, &[1.0, 0.0, 1.5, -1.0], 1e-6), "x {:?}", sol.x);
+    assert!(close(&sol.y, &[0.5, 0.5, 0.0], 1e-6), "y {:?}", sol.y);
+    assert!(sol.kkt.max_rel() < 1e-8, "{:?}", sol.kkt);
+    // An inequality row held at the side the cost pushes to: min -x1, x0 + x1 <= 3, x1 free.
+    let p = lp(
+        &[1.0, -1.0],
+        &[(&[1.0, 1.0], -INF, 3.0)],
+        &[(0.0, 2.0), (-INF, INF)],
+    );
+    let sol = solve(&p, &opts(true));
+    assert_eq!(sol.status, Status::Optimal);
+    assert!((sol.objective + 3.0).abs() < 1e-7, "{}", sol.objective);
+    assert!(close(&sol.y, &[-1.0], 1e-9), "{:?}", sol.y);
+    // ... and one whose needed side is infinite: min -x1, x0 + x1 >= 3 is unbounded.
+    let p = lp(
+        &[1.0, -1.0],
+        &[(&[1.0, 1.0], 3.0, INF)],
+        &[(0.0, 2.0), (-INF, INF)],
+    );
+    assert!(matches!(presolve(&p), Presolve::DualInfeasible(_)));
+    assert_eq!(solve(&p, &opts(true)).status, Status::DualInfeasible);
+}
+
+#[test]
+fn random_lps_with_free_singletons_agree_with_and_without_presolve() {
+    let mut state = 777u64;
+    let mut rnd = || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    };
+    for case in 0..10 {
+        // Three dense rows over four bounded columns around a feasible point, each row also
+        // holding its own free column (cost 0 in even cases), plus a singleton row.
+        let (n0, m) = (4, 3);
+        let n = n0 + m;
+        let x0: Vec<f64> = (0..n0).map(|_| rnd()).collect();
+        let mut rows: Vec<(Vec<f64>, f64, f64)> = Vec::new();
+        for i in 0..m {
+            let mut a: Vec<f64> = (0..n0).map(|_| rnd() * 2.0 - 0.5).collect();
+            let ax: f64 = a.iter().zip(&x0).map(|(u, v)| u * v).sum();
+            a.extend((0..m).map(|k| if k == i { 0.5 + rnd() } else { 0.0 }));
+            let (lo, hi) = match i % 3 {
+                0 => (ax, ax),
+                1 => (ax - rnd(), INF),
+                _ => (ax - rnd(), ax + rnd()),
+            };
+            rows.push((a, lo, hi));
+        }
+        let mut single = vec![0.0; n];
+        single[0] = 1.0;
+        rows.push((single, x0[0] - 0.1, INF));
+        let mut c: Vec<f64> = (0..n0).map(|_| rnd() * 2.0 - 1.0).collect();
+        // Free columns' costs: zero, or signed so that the active side is finite.
+        c.extend((0..m).map(|i| match (case % 2, i % 3) {
+            (0, _) => 0.0,
+            (_, 0) => rnd() - 0.5,
+            _ => 0.3 * rnd(),
+        }));
+        let mut cols = vec![(-1.0, 2.0); n0];
+        cols.extend(vec![(-INF, INF); m]);
+        let view: Vec<(&[f64], f64, f64)> = rows
+            .iter()
+            .map(|(a, l, u)| (a.as_slice(), *l, *u))
+            .collect();
+        let p = lp(&c, &view, &cols);
+        let Presolve::Reduced(r) = presolve(&p) else {
+            panic!("case {case}: expected a reduction")
+        };
+        let substituted = r
+            .ops
+            .iter()
+            .filter(|o| matches!(o, Reduction1::FreeColumnSingleton { .. }))
+            .count();
+        assert_eq!(substituted, m, "case {case}: every free column substituted");
+        let a = solve(&p, &opts(false));
+        let b = solve(&p, &opts(true));
+        assert_eq!(
+            (a.status, b.status),
+            (Status::Optimal, Status::Optimal),
+            "case {case}"
+        );
+        assert!(
+            (a.objective - b.objective).abs() < 1e-6 * (1.0 + a.objective.abs()),
+            "case {case}: {} vs {}",
+            a.objective,
+            b.objective
+        );
+        assert!(b.kkt.max_rel() < 1e-8, "case {case}: {:?}", b.kkt);
+        assert!(p.max_violation(&b.x) < 1e-7, "case {case}");
+    }
+}

@@ -110,6 +110,10 @@ fn train_runs_end_to_end_on_a_small_csv() {
         .collect();
     assert_eq!(names.len(), 6 + NAMES.len() + crate::olps::OLPS_NAMES.len());
     assert_eq!(names.last(), Some(&"olmar_daily"));
+    let ew = j["exposure"]["equal_weight"].as_array().unwrap();
+    assert!((ew[0].as_f64().unwrap() - 1.0).abs() < 1e-9);
+    let bda = j["exposure"]["bda_seed0"].as_array().unwrap();
+    assert!((bda[1].as_f64().unwrap() - 0.5).abs() < 1e-5);
     assert_eq!(&names[..3], ["bda_seed0", "bda_seed1", "bda_mean2"]);
     assert_eq!(names[5], "tf_direct_mean2");
     assert!(std::fs::read_to_string(out.join("equity.svg"))

@@ -207,6 +207,18 @@ pub fn date_split(dates: &[String], spec: &str) -> anyhow::Result<(Range, Range,
     Ok(out)
 }
 
+/// Mean net and gross exposure of a result's rebalances (`[0, 0]` when it never traded).
+fn exposure(r: &BacktestResult) -> [f64; 2] {
+    let k = r.decisions.len().max(1) as f64;
+    let net: f64 = r.decisions.iter().map(|(_, w)| w.iter().sum::<f64>()).sum();
+    let gross: f64 = r
+        .decisions
+        .iter()
+        .map(|(_, w)| w.iter().map(|x| x.abs()).sum::<f64>())
+        .sum();
+    [net / k, gross / k]
+}
+
 /// Runs `train`.
 pub fn run_train(a: TrainArgs, t: PriceTable) -> anyhow::Result<()> {
     let mut o = String::new();
@@ -275,6 +287,9 @@ pub fn run_train(a: TrainArgs, t: PriceTable) -> anyhow::Result<()> {
         "results": table.iter().map(|(name, m)| serde_json::json!({"strategy": name, "metrics": m})).collect::<Vec<_>>(),
         "total_costs": agent.iter().chain(&direct).chain(&baselines)
             .map(|r| (r.name.clone(), r.total_costs)).collect::<std::collections::BTreeMap<_, _>>(),
+        // Mean net (sum w) and gross (sum |w|) exposure over each strategy's rebalances.
+        "exposure": agent.iter().chain(&direct).chain(&baselines)
+            .map(|r| (r.name.clone(), exposure(r))).collect::<std::collections::BTreeMap<_, _>>(),
     });
     if let Some(dir) = &a.out {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;

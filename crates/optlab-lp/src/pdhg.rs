@@ -92,7 +92,7 @@ impl<'a> Solver<'a> {
         if opts.bc_scaling {
             s.apply_bc_scaling();
         }
-        let norms = data_norms(&LpView::of(p));
+        let norms = opts.kkt_norms.unwrap_or_else(|| data_norms(&LpView::of(p)));
         Self {
             p,
             s,

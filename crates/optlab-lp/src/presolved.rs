@@ -29,6 +29,7 @@ pub fn solve_presolved(p: &LpProblem, opts: &SolveOptions) -> LpSolution {
     }
     let mut o = opts.clone();
     o.presolve = false;
+    o.kkt_norms = Some(data_norms(&LpView::of(p)));
     if let Some((x, y)) = &opts.warm_start {
         if x.len() == p.num_cols() && y.len() == p.num_rows() {
             o.warm_start = Some((

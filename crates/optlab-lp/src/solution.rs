@@ -58,6 +58,11 @@ pub struct SolveOptions {
     pub threads: Option<usize>,
     /// Optional warm start `(x, y)` in the original space.
     pub warm_start: Option<(Vec<f64>, Vec<f64>)>,
+    /// Norms `(‖b‖₂, ‖c‖₂)` of the relative KKT criteria (`None`: those of the problem being
+    /// solved). Presolve passes the original problem's: postsolve keeps the absolute residuals,
+    /// so the reduced solve then stops exactly when the original problem meets the tolerance
+    /// (a substitution can make the reduced `‖c‖` 100× the original's).
+    pub kkt_norms: Option<(f64, f64)>,
 }
 
 impl Default for SolveOptions {
@@ -75,6 +80,7 @@ impl Default for SolveOptions {
             check_every: 64,
             threads: None,
             warm_start: None,
+            kkt_norms: None,
         }
     }
 }

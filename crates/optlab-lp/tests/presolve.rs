@@ -339,3 +339,54 @@ fn random_lps_with_free_singletons_agree_with_and_without_presolve() {
         assert!(p.max_violation(&b.x) < 1e-7, "case {case}");
     }
 }
+
+#[test]
+fn presolved_solves_meet_the_tolerance_on_the_original_problem() {
+    // The objective is carried by a free column defined in its own row (as in netlib vtpbase):
+    // min t, t - Σ c_k x_k = 0. Substituting t out gives the reduced problem costs c_k whose
+    // norm is ~100× the original ‖c‖ = 1, so the reduced problem's own relative criterion
+    // would be 100× looser than the original's.
+    let mut state = 99u64;
+    let mut rnd = || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let n = 30;
+    let mut rows: Vec<(Vec<f64>, f64, f64)> = Vec::new();
+    let mut def = vec![1.0];
+    def.extend((0..n).map(|_| -(50.0 + 100.0 * rnd())));
+    rows.push((def, 0.0, 0.0));
+    for _ in 0..20 {
+        let mut a = vec![0.0];
+        a.extend((0..n).map(|_| if rnd() < 0.3 { rnd() } else { 0.0 }));
+        rows.push((a, 1.0 + rnd(), INF));
+    }
+    let mut c = vec![0.0; n + 1];
+    c[0] = 1.0;
+    let mut cols = vec![(-INF, INF)];
+    cols.extend(vec![(0.0, INF); n]);
+    let view: Vec<(&[f64], f64, f64)> = rows
+        .iter()
+        .map(|(a, l, u)| (a.as_slice(), *l, *u))
+        .collect();
+    let p = lp(&c, &view, &cols);
+    let Presolve::Reduced(r) = presolve(&p) else {
+        panic!("expected a reduction")
+    };
+    let norm = |v: &[f64]| v.iter().map(|e| e * e).sum::<f64>().sqrt();
+    assert!(norm(&r.problem.obj) > 100.0 * norm(&p.obj));
+    for tol in [1e-3, 1e-4, 1e-6] {
+        let sol = solve(
+            &p,
+            &SolveOptions {
+                tol,
+                presolve: true,
+                ..Default::default()
+            },
+        );
+        assert_eq!(sol.status, Status::Optimal);
+        assert!(sol.kkt.max_rel() <= tol, "tol {tol}: {:?}", sol.kkt);
+    }
+}

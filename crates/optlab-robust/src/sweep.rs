@@ -26,6 +26,8 @@ pub struct SweepRow {
     pub robust_gap: f64,
     /// Clean / robust test accuracy.
     pub test_acc: [f64; 2],
+    /// Margins γ used by the bounds: the margin quantile of clean and of PGD training margins.
+    pub gamma: [f64; 2],
     /// Spectral complexity R_A (true operators; initialisation as reference).
     pub spectral_complexity: f64,
     /// R_A with the reshaped-kernel proxy for convolutions (None for MLPs).
@@ -81,6 +83,7 @@ pub fn width_sweep(
                 clean_gap: tr.clean_acc - te.clean_acc,
                 robust_gap: tr.robust_acc - te.robust_acc,
                 test_acc: [te.clean_acc, te.robust_acc],
+                gamma: [b.standard.gamma, b.adversarial.gamma],
                 spectral_complexity: b.spectral_complexity,
                 spectral_complexity_proxy: b.spectral_complexity_proxy,
                 standard_bound: b.standard.value,
@@ -179,6 +182,11 @@ mod tests {
             [3.0, 5.0]
         );
         assert!(rows.iter().all(|r| r.spectral_complexity_proxy.is_none()));
+        // A bound is reported exactly when its margin is positive.
+        assert!(rows
+            .iter()
+            .all(|r| r.standard_bound.is_some() == (r.gamma[0] > 0.0)
+                && r.adversarial_bound.is_some() == (r.gamma[1] > 0.0)));
     }
 
     #[test]

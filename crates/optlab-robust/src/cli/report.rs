@@ -71,12 +71,12 @@ pub fn bound_text(arch: &Arch, r: &BoundReport, eval: &Evaluation) -> String {
 pub fn sweep_text(rows: &[SweepRow]) -> String {
     let show = |v: Option<f64>| v.map_or("-".into(), |x| format!("{x:.4e}"));
     let mut text = format!(
-        "width  training     clean_gap robust_gap  R_A          R_A(proxy)   standard     \
-         adv(exact-sup) adv((B+eps)sqrt(n))\nadversarial bounds: {RECONSTRUCTED}"
+        "width  training     clean_gap robust_gap  gamma(clean,PGD)   R_A          R_A(proxy)   \
+         standard     adv(exact-sup) adv((B+eps)sqrt(n))\nadversarial bounds: {RECONSTRUCTED}"
     );
     for r in rows {
         text += &format!(
-            "\n{:<6} {:<12} {:>9.4} {:>10.4}  {:<12.4e} {:<12} {:<12} {:<14} {}",
+            "\n{:<6} {:<12} {:>9.4} {:>10.4}  {:>8.4} {:>8.4}  {:<12.4e} {:<12} {:<12} {:<14} {}",
             r.width,
             if r.adversarial {
                 "adversarial"
@@ -85,6 +85,8 @@ pub fn sweep_text(rows: &[SweepRow]) -> String {
             },
             r.clean_gap,
             r.robust_gap,
+            r.gamma[0],
+            r.gamma[1],
             r.spectral_complexity,
             show(r.spectral_complexity_proxy),
             show(r.standard_bound),

@@ -55,7 +55,8 @@ pub enum LpCommand {
         /// Scale objective and bounds to unit norm after Ruiz/Pock–Chambolle.
         #[arg(long)]
         bc_scaling: bool,
-        /// Run presolve-lite (fixed/empty columns, empty/free/singleton rows) before PDHG.
+        /// Run presolve-lite (fixed/empty columns, free column singletons, empty/free/singleton
+        /// rows) before PDHG.
         #[arg(long)]
         presolve: bool,
         /// Start from a primal-dual pair: a JSON file with arrays "x" and "y" (e.g. a file

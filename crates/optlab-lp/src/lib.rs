@@ -5,12 +5,13 @@
 //! * [`sparse`]: CSR matrices with rayon-parallel products.
 //! * [`pdhg::solve`]: restarted averaged PDHG (PDLP-style adaptive steps, KKT-based restarts,
 //!   primal-weight updates) on a Ruiz + Pock–Chambolle scaled problem, terminating on the
-//!   relative KKT error, with infeasibility rays; optional [`presolve`]-lite (fixed/empty columns, empty/free/singleton rows,
-//!   with primal and dual postsolve).
+//!   relative KKT error, with infeasibility rays; optional [`presolve`]-lite (fixed/empty
+//!   columns, free column singletons, empty/free/singleton rows) with primal and dual
+//!   [`postsolve`].
 //! * [`generate`]: planted covering/packing LPs and PageRank LPs of any size.
 //! * [`pdhg_net`]: PDHG-Net (unrolled PDHG in candle) trained on a generated family, as the
 //!   first stage of a two-stage solve.
-//! * [`cli`]: `optlab lp solve|generate|net-train`; [`bench`]: `optlab bench lp`.
+//! * [`cli`]: `optlab lp solve|generate|net-train`; [`mod@bench`]: `optlab bench lp`.
 //!
 //! ```
 //! use optlab_lp::{parse_mps, solve, MpsFormat, SolveOptions, Status};

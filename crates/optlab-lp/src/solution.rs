@@ -48,7 +48,8 @@ pub struct SolveOptions {
     pub pock_chambolle: bool,
     /// The first-order method.
     pub algorithm: Algorithm,
-    /// Run presolve-lite (fixed and empty columns, empty, free and singleton rows) first.
+    /// Run presolve-lite (fixed and empty columns, free column singletons, empty, free and
+    /// singleton rows) first.
     pub presolve: bool,
     /// Scale objective and bounds to unit size after the diagonal scaling.
     pub bc_scaling: bool,

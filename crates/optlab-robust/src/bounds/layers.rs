@@ -45,7 +45,7 @@ pub struct ConvProxy {
 pub struct LayerNorms {
     /// Parameter name.
     pub name: String,
-    /// "dense" or "conv operator on [c,h,w] stride s pad p".
+    /// "dense" or "conv operator on `[c,h,w]` stride s pad p".
     pub kind: String,
     /// Shape of the linear map (rows = output units, columns = inputs).
     pub shape: [usize; 2],

@@ -261,6 +261,15 @@ fn print_solution(name: &str, sol: &LpSolution, json: bool) -> anyhow::Result<()
             "kkt        rel primal {:.2e}  rel dual {:.2e}  rel gap {:.2e}",
             sol.kkt.rel_primal, sol.kkt.rel_dual, sol.kkt.rel_gap
         );
+        // Absolute figures too: a relative error can hide a large violation when ‖b‖ or ‖c‖
+        // is dominated by a few huge bounds or costs (netlib forplan at 1e-4).
+        println!(
+            "           abs primal {:.2e}  abs dual {:.2e}  primal obj {:.10e}  dual obj {:.10e}",
+            sol.kkt.primal_residual,
+            sol.kkt.dual_residual,
+            sol.kkt.primal_objective,
+            sol.kkt.dual_objective
+        );
         println!(
             "iterations {}  restarts {}  time {:.3} s",
             sol.iterations, sol.restarts, sol.time_s

@@ -200,6 +200,13 @@ pub fn train_bda(
 ) -> anyhow::Result<(BdaAgent, BdaReport)> {
     let clock = std::time::Instant::now();
     let n = returns.first().map_or(0, |r| r.len());
+    anyhow::ensure!(
+        tc.batch >= 1 && cfg.cov_lookback >= 2 && tc.lr > 0.0,
+        "need batch >= 1 (got {}), cov_lookback >= 2 (got {}) and lr > 0 (got {})",
+        tc.batch,
+        cfg.cov_lookback,
+        tc.lr
+    );
     let tr = samples(returns, train.0, train.1, 1, cfg);
     let va = samples(returns, valid.0, valid.1, 5, cfg);
     anyhow::ensure!(

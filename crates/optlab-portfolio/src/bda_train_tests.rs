@@ -105,4 +105,10 @@ fn too_short_a_period_is_an_error() {
         .unwrap()
         .to_string();
     assert!(err.contains("too short"), "{err}");
+    let bad = BdaTrainConfig { batch: 0, ..tc };
+    let err = train_bda(&t.simple_returns(), (1, 30), (30, 50), &cfg, &bad, 0)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("batch >= 1"), "{err}");
 }

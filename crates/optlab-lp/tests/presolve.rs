@@ -3,30 +3,10 @@
 
 use optlab_lp::kkt::{dual_ray_quality, LpView};
 use optlab_lp::presolve::{presolve, Presolve, Reduction1};
-use optlab_lp::sparse::CsrMatrix;
-use optlab_lp::{solve, LpProblem, SolveOptions, Status};
+use optlab_lp::{solve, SolveOptions, Status};
 
-const INF: f64 = f64::INFINITY;
-
-fn lp(c: &[f64], rows: &[(&[f64], f64, f64)], cols: &[(f64, f64)]) -> LpProblem {
-    let mut t = Vec::new();
-    for (i, (a, _, _)) in rows.iter().enumerate() {
-        for (j, &v) in a.iter().enumerate() {
-            if v != 0.0 {
-                t.push((i, j, v));
-            }
-        }
-    }
-    LpProblem::new(
-        c.to_vec(),
-        CsrMatrix::from_triplets(rows.len(), c.len(), &t),
-        rows.iter().map(|r| r.1).collect(),
-        rows.iter().map(|r| r.2).collect(),
-        cols.iter().map(|b| b.0).collect(),
-        cols.iter().map(|b| b.1).collect(),
-    )
-    .expect("valid test LP")
-}
+mod common;
+use common::{lp, INF};
 
 fn opts(presolve: bool) -> SolveOptions {
     SolveOptions {

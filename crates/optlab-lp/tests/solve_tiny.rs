@@ -2,31 +2,10 @@
 
 #![allow(clippy::needless_range_loop)]
 
-use optlab_lp::sparse::CsrMatrix;
 use optlab_lp::{parse_mps, solve, Algorithm, LpProblem, MpsFormat, SolveOptions, Status};
 
-const INF: f64 = f64::INFINITY;
-
-fn lp(c: &[f64], rows: &[(&[f64], f64, f64)], cols: &[(f64, f64)]) -> LpProblem {
-    let mut t = Vec::new();
-    for (i, (a, _, _)) in rows.iter().enumerate() {
-        for (j, &v) in a.iter().enumerate() {
-            if v != 0.0 {
-                t.push((i, j, v));
-            }
-        }
-    }
-    let a = CsrMatrix::from_triplets(rows.len(), c.len(), &t);
-    LpProblem::new(
-        c.to_vec(),
-        a,
-        rows.iter().map(|r| r.1).collect(),
-        rows.iter().map(|r| r.2).collect(),
-        cols.iter().map(|b| b.0).collect(),
-        cols.iter().map(|b| b.1).collect(),
-    )
-    .expect("valid test LP")
-}
+mod common;
+use common::{lp, INF};
 
 /// Solves a small dense system by Gaussian elimination with partial pivoting.
 fn solve_dense(mut m: Vec<Vec<f64>>, mut b: Vec<f64>) -> Option<Vec<f64>> {

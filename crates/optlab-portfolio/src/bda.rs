@@ -245,4 +245,4 @@ impl BdaNet {
 
 #[cfg(test)]
 #[path = "bda_tests.rs"]
-mod tests;
+pub(crate) mod tests;

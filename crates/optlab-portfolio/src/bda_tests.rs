@@ -2,7 +2,8 @@ use super::*;
 use crate::bda_map::date_inputs;
 use crate::synth::{generate, SynthConfig};
 
-fn small() -> BdaConfig {
+/// A small BDA configuration that trains in seconds (shared with `bda_train`'s tests).
+pub(crate) fn small() -> BdaConfig {
     BdaConfig {
         m: 4,
         cov_lookback: 20,

@@ -4,15 +4,7 @@ use crate::synth::{generate, SynthConfig};
 
 fn cfgs() -> (BdaConfig, BdaTrainConfig) {
     (
-        BdaConfig {
-            m: 4,
-            cov_lookback: 20,
-            d_model: 8,
-            heads: 2,
-            layers: 1,
-            cnn_channels: 4,
-            ..BdaConfig::default()
-        },
+        crate::bda::tests::small(),
         BdaTrainConfig {
             steps: 40,
             batch: 16,

@@ -2,6 +2,7 @@
 //! geometric mean time, the iteration/sparse-product time ratio and, given reference objectives
 //! (HiGHS, from `scripts/lp-highs-ref.py`), whether each solved objective agrees with them.
 
+use crate::kkt::OptimalityNorm;
 use crate::mps_read::{read_mps_file, MpsFormat};
 use crate::pdhg::solve;
 use crate::solution::{Algorithm, LpSolution, SolveOptions, Status};
@@ -27,6 +28,9 @@ pub struct BenchLpArgs {
     /// Relative KKT tolerance.
     #[arg(long, default_value_t = 1e-4)]
     pub tol: f64,
+    /// How residuals are measured against --tol (l2 or componentwise).
+    #[arg(long, value_enum, default_value_t = OptimalityNorm::L2)]
+    pub norm: OptimalityNorm,
     /// Time limit per instance in seconds.
     #[arg(long, default_value_t = BENCH_TIME_LIMIT_S)]
     pub time_limit: f64,
@@ -58,6 +62,7 @@ impl BenchLpArgs {
         Self {
             dir: dir.to_path_buf(),
             tol,
+            norm: OptimalityNorm::L2,
             time_limit: BENCH_TIME_LIMIT_S,
             threads: None,
             presolve: false,
@@ -141,6 +146,7 @@ fn bench_files(
 ) -> anyhow::Result<serde_json::Value> {
     let opts = SolveOptions {
         tol: a.tol,
+        norm: a.norm,
         time_limit: a.time_limit,
         presolve: a.presolve,
         algorithm: if a.halpern {

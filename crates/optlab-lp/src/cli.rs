@@ -1,6 +1,7 @@
 //! Command-line front end (`optlab lp ...` and `optlab bench lp`), usable by the optlab binary.
 
 use crate::generate::{pagerank, planted, PlantedKind};
+use crate::kkt::OptimalityNorm;
 use crate::mps_read::{read_mps_file, MpsFormat};
 use crate::mps_write::write_mps_file;
 use crate::pdhg::solve;
@@ -34,6 +35,10 @@ pub enum LpCommand {
         /// Relative KKT tolerance.
         #[arg(long, default_value_t = 1e-4)]
         tol: f64,
+        /// How residuals are measured against --tol: l2 (PDLP's default, relative to ‖b‖₂ and
+        /// ‖c‖₂) or componentwise (each row and column relative to its own bound or cost).
+        #[arg(long, value_enum, default_value_t = OptimalityNorm::L2)]
+        norm: OptimalityNorm,
         /// Wall-clock limit in seconds.
         #[arg(long)]
         time_limit: Option<f64>,
@@ -126,6 +131,7 @@ pub fn run(args: LpArgs) -> anyhow::Result<()> {
         LpCommand::Solve {
             file,
             tol,
+            norm,
             time_limit,
             iteration_limit,
             threads,
@@ -142,6 +148,7 @@ pub fn run(args: LpArgs) -> anyhow::Result<()> {
             let p = read_mps_file(&file, MpsFormat::Auto)?;
             let mut opts = SolveOptions {
                 tol,
+                norm,
                 threads,
                 presolve,
                 bc_scaling,
@@ -269,6 +276,10 @@ fn print_solution(name: &str, sol: &LpSolution, json: bool) -> anyhow::Result<()
             sol.kkt.dual_residual,
             sol.kkt.primal_objective,
             sol.kkt.dual_objective
+        );
+        println!(
+            "           componentwise primal {:.2e}  dual {:.2e}",
+            sol.kkt.comp_primal, sol.kkt.comp_dual
         );
         println!(
             "iterations {}  restarts {}  time {:.3} s",

@@ -86,7 +86,7 @@ impl Solver<'_> {
             if hat.x.iter().chain(&hat.y).any(|v| !v.is_finite()) {
                 return self.finish(Status::NumericalError, &anchor, iters, restarts);
             }
-            if self.original_kkt(&hat).1.max_rel() <= opts.tol {
+            if self.original_kkt(&hat).1.max_rel_in(opts.norm) <= opts.tol {
                 return self.finish(Status::Optimal, &hat, iters, restarts);
             }
             if let Some(sol) = self.check_infeasible(&hat, &anchor, iters, restarts) {

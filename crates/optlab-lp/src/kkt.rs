@@ -50,12 +50,36 @@ pub struct KktErrors {
     pub rel_dual: f64,
     /// Relative gap `|p − d| / (1 + |p| + |d|)`.
     pub rel_gap: f64,
+    /// Componentwise relative primal residual `maxᵢ |violationᵢ| / (1 + |violated boundᵢ|)`.
+    pub comp_primal: f64,
+    /// Componentwise relative dual residual `maxⱼ |residualⱼ| / (1 + |cⱼ|)` (rows: `/1`).
+    pub comp_dual: f64,
+}
+
+/// How the primal and dual residuals are measured against the tolerance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum OptimalityNorm {
+    /// `‖r‖₂ / (1 + ‖b‖₂)` (PDLP's default): one huge finite bound in `b` loosens every row.
+    #[default]
+    L2,
+    /// Each residual component relative to its own bound or cost (PDLP's
+    /// `L_INF_COMPONENTWISE`): a tolerance that means the same in every row.
+    Componentwise,
 }
 
 impl KktErrors {
-    /// The largest of the three relative errors.
+    /// The largest of the three relative errors (ℓ2 residuals).
     pub fn max_rel(&self) -> f64 {
         self.rel_primal.max(self.rel_dual).max(self.rel_gap)
+    }
+
+    /// The largest of the relative gap and the residuals measured as `norm` says.
+    pub fn max_rel_in(&self, norm: OptimalityNorm) -> f64 {
+        match norm {
+            OptimalityNorm::L2 => self.max_rel(),
+            OptimalityNorm::Componentwise => self.comp_primal.max(self.comp_dual).max(self.rel_gap),
+        }
     }
 }
 
@@ -95,22 +119,30 @@ pub fn kkt_errors(
     ax: &[f64],
     aty: &[f64],
 ) -> KktErrors {
-    let mut rp = 0.0;
-    let mut rd = 0.0;
+    let (mut rp, mut rd) = (0.0, 0.0);
+    let (mut cp, mut cd) = (0.0f64, 0.0f64);
     let mut dobj = v.offset;
     for i in 0..ax.len() {
-        let viol = ax[i] - ax[i].clamp(v.row_lower[i], v.row_upper[i]);
+        let bound = ax[i].clamp(v.row_lower[i], v.row_upper[i]);
+        let viol = ax[i] - bound;
         rp += viol * viol;
+        cp = cp.max(viol.abs() / (1.0 + bound.abs()));
         match support(y[i], v.row_lower[i], v.row_upper[i]) {
             Some(t) => dobj += t,
-            None => rd += y[i] * y[i],
+            None => {
+                rd += y[i] * y[i];
+                cd = cd.max(y[i].abs());
+            }
         }
     }
     for j in 0..x.len() {
         let lam = v.obj[j] - aty[j];
         match support(lam, v.col_lower[j], v.col_upper[j]) {
             Some(t) => dobj += t,
-            None => rd += lam * lam,
+            None => {
+                rd += lam * lam;
+                cd = cd.max(lam.abs() / (1.0 + v.obj[j].abs()));
+            }
         }
     }
     let pobj = crate::sparse::dot(v.obj, x) + v.offset;
@@ -123,6 +155,8 @@ pub fn kkt_errors(
         rel_primal: rp / (1.0 + norms.0),
         rel_dual: rd / (1.0 + norms.1),
         rel_gap: (pobj - dobj).abs() / (1.0 + pobj.abs() + dobj.abs()),
+        comp_primal: cp,
+        comp_dual: cd,
     }
 }
 

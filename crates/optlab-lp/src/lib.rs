@@ -45,6 +45,7 @@ pub mod scaling;
 pub mod solution;
 pub mod sparse;
 
+pub use kkt::OptimalityNorm;
 pub use model::LpProblem;
 pub use mps_read::{parse_mps, read_mps_file, MpsError, MpsFormat};
 pub use mps_write::{to_mps_string, write_mps_file};

@@ -275,7 +275,7 @@ impl<'a> Solver<'a> {
             }
             let avg = sum.scaled(1.0 / weight);
             for cand in [&z, &avg] {
-                if self.original_kkt(cand).1.max_rel() <= opts.tol {
+                if self.original_kkt(cand).1.max_rel_in(opts.norm) <= opts.tol {
                     return self.finish(Status::Optimal, cand, iters, restarts);
                 }
             }

@@ -1,6 +1,6 @@
 //! Solver options and results.
 
-use crate::kkt::KktErrors;
+use crate::kkt::{KktErrors, OptimalityNorm};
 use serde::Serialize;
 
 /// Termination status of a solve.
@@ -36,6 +36,8 @@ pub enum Algorithm {
 pub struct SolveOptions {
     /// Relative KKT tolerance (primal, dual and gap).
     pub tol: f64,
+    /// How primal and dual residuals are measured against `tol`.
+    pub norm: OptimalityNorm,
     /// Tolerance on the ratio violation/objective of infeasibility rays.
     pub infeasibility_tol: f64,
     /// Maximum number of PDHG iterations.
@@ -70,6 +72,7 @@ impl Default for SolveOptions {
     fn default() -> Self {
         Self {
             tol: 1e-4,
+            norm: OptimalityNorm::L2,
             infeasibility_tol: 1e-8,
             iteration_limit: usize::MAX,
             time_limit: f64::INFINITY,

@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 
 use candle_core::Tensor;
-use optlab_core::params::{NamedParam, ParamStore};
+use optlab_core::params::{NamedParam, ParamRole, ParamStore};
 use optlab_core::train::{NamedGrads, TrainOptimizer};
 use optlab_core::{CoreError, Result};
 
@@ -35,8 +35,20 @@ impl AdamMini {
     /// Adam-mini over the given named parameters, partitioned by role. Parameters with
     /// unknown roles get one block per tensor and are listed in a warning on stderr.
     pub fn from_params(params: Vec<NamedParam>, cfg: OptimConfig) -> Result<Self> {
-        let (table, unknown) = partition::partition_table(&params, cfg.attn)?;
+        let (mut table, unknown) = partition::partition_table(&params, cfg.attn)?;
         partition::warn_unknown(&unknown);
+        if cfg.mini_whole_value {
+            for row in table.iter_mut().filter(|r| r.role == ParamRole::Value) {
+                let numel: usize = row.shape.iter().product();
+                row.spec = BlockSpec {
+                    kind: partition::BlockKind::Whole,
+                    blocks: 1,
+                    block_len: numel,
+                    decays: row.spec.decays,
+                };
+                row.state_bytes = 4 * (numel + 1);
+            }
+        }
         let specs = table.iter().map(|r| r.spec.clone()).collect();
         Self::with_specs(params, specs, table, unknown, cfg)
     }

@@ -66,6 +66,10 @@ pub enum OptimCommand {
         /// Optimizers to compare (comma-separated; AdamW is the reference for the ratios).
         #[arg(long, value_delimiter = ',', default_values_t = ["adamw".to_string(), "adam-mini".into(), "adam".into()])]
         optimizers: Vec<String>,
+        /// Train nothing: merge these `pretrain.json` files (e.g. one process per optimizer)
+        /// into one table, JSON and SVG (written to --out).
+        #[arg(long, num_args = 1.., conflicts_with_all = ["lrs", "optimizers"])]
+        merge: Vec<PathBuf>,
     },
     /// Experiment (b): pre-train on corpus A, fine-tune on corpus B with AdamW, Adam-mini and
     /// MoFO; A-loss rise, B loss and distance from the pre-trained weights.
@@ -106,7 +110,11 @@ pub fn run(args: OptimArgs) -> anyhow::Result<()> {
             args,
             lrs,
             optimizers,
-        } => crate::cli_experiments::run_pretrain(args, lrs, &optimizers),
+            merge,
+        } if merge.is_empty() => crate::cli_experiments::run_pretrain(args, lrs, &optimizers),
+        OptimCommand::Pretrain { args, merge, .. } => {
+            crate::cli_experiments::merge_pretrain(&args, &merge)
+        }
         OptimCommand::Forgetting { args, lrs } => crate::cli_experiments::run_forgetting(args, lrs),
     }
 }

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::bail;
+use anyhow::{bail, Context};
 use candle_core::Device;
 
 use crate::experiments::{
@@ -25,6 +25,13 @@ pub struct ExperimentArgs {
     /// Tokens per sequence.
     #[arg(long, default_value_t = 64)]
     pub seq_len: usize,
+    /// Second-moment decay of AdamW, Adam, Adam-mini and MoFO.
+    #[arg(long, default_value_t = 0.999)]
+    pub beta2: f64,
+    /// Adam-mini: one block per whole value tensor (the reference's `wv_names = {}` setting
+    /// for short runs) instead of one per output neuron.
+    #[arg(long)]
+    pub mini_whole_value: bool,
     /// Smaller, faster settings.
     #[arg(long)]
     pub quick: bool,
@@ -50,10 +57,15 @@ impl ExperimentArgs {
         if steps == 0 || self.batch == 0 || self.seq_len == 0 {
             bail!("--steps, --batch and --seq-len must be positive");
         }
+        if !(0.0..1.0).contains(&self.beta2) {
+            bail!("--beta2 must be in [0, 1), got {}", self.beta2);
+        }
         Ok(RunOptions {
             optimizer: "adamw".into(),
             lr: 1e-3,
             weight_decay: 0.1,
+            beta2: self.beta2,
+            mini_whole_value: self.mini_whole_value,
             steps,
             batch: self.batch,
             seq_len: self.seq_len,
@@ -90,6 +102,28 @@ pub fn run_pretrain(
         progress: !a.json,
     };
     let r = pretrain_comparison(&opts, &Device::Cpu)?;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&r)?);
+    } else {
+        print_pretrain(&r);
+    }
+    Ok(())
+}
+
+/// `optlab optim pretrain --merge A.json B.json ...`: one report from several.
+pub fn merge_pretrain(a: &ExperimentArgs, files: &[PathBuf]) -> anyhow::Result<()> {
+    let mut reports = Vec::with_capacity(files.len());
+    for f in files {
+        let text = std::fs::read_to_string(f)
+            .with_context(|| format!("cannot read pretrain report {}", f.display()))?;
+        let r: PretrainReport = serde_json::from_str(&text)
+            .with_context(|| format!("{} is not a pretrain.json report", f.display()))?;
+        reports.push(r);
+    }
+    let r = PretrainReport::merge(reports)?;
+    if let Some(dir) = &a.out {
+        r.write(dir)?;
+    }
     if a.json {
         println!("{}", serde_json::to_string_pretty(&r)?);
     } else {
@@ -181,6 +215,8 @@ fn reproduce_args(quick: bool, out: &std::path::Path) -> ExperimentArgs {
         steps: None,
         batch: 8,
         seq_len: 64,
+        beta2: 0.999,
+        mini_whole_value: false,
         quick,
         seed: 0,
         out: Some(out.to_path_buf()),

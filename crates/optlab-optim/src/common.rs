@@ -32,6 +32,9 @@ pub struct OptimConfig {
     pub mofo_fraction: f64,
     /// Adam-mini: attention shape for per-head query/key blocks.
     pub attn: Option<AttnShape>,
+    /// Adam-mini: one block for each whole value tensor instead of one per row, the reference
+    /// README's setting (`wv_names = {}`) for runs shorter than about 10k steps.
+    pub mini_whole_value: bool,
 }
 
 impl Default for OptimConfig {
@@ -46,6 +49,7 @@ impl Default for OptimConfig {
             nesterov: false,
             mofo_fraction: crate::mofo::DEFAULT_FRACTION,
             attn: None,
+            mini_whole_value: false,
         }
     }
 }

@@ -32,7 +32,7 @@ pub struct PretrainOptions {
 }
 
 /// Every run, and the best one per optimizer.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct PretrainReport {
     /// Model preset and parameter count.
     pub model: String,
@@ -46,6 +46,66 @@ pub struct PretrainReport {
     pub relative_to_adamw: Vec<(String, f64)>,
 }
 
+impl PretrainReport {
+    /// The report of `runs`: each optimizer's best run (in order of first appearance) and the
+    /// ratios to AdamW's best.
+    pub fn from_runs(model: String, parameters: usize, runs: Vec<RunResult>) -> Self {
+        let mut best: Vec<(String, usize)> = Vec::new();
+        for (i, r) in runs.iter().enumerate() {
+            match best.iter_mut().find(|(n, _)| *n == r.optimizer) {
+                Some(b) if r.best_val < runs[b.1].best_val => b.1 = i,
+                Some(_) => {}
+                None => best.push((r.optimizer.clone(), i)),
+            }
+        }
+        let adamw = best
+            .iter()
+            .find(|(n, _)| n == "adamw")
+            .map(|&(_, i)| runs[i].best_val);
+        let relative_to_adamw = match adamw {
+            Some(a) => best
+                .iter()
+                .map(|(n, i)| (n.clone(), runs[*i].best_val / a))
+                .collect(),
+            None => Vec::new(),
+        };
+        Self {
+            model,
+            parameters,
+            runs,
+            best,
+            relative_to_adamw,
+        }
+    }
+
+    /// One report from several `pretrain.json` reports of the same model (e.g. one process
+    /// per optimizer run side by side); errors if the models differ.
+    pub fn merge(reports: Vec<PretrainReport>) -> Result<Self> {
+        let Some(first) = reports.first() else {
+            return Err(CoreError::Config("no reports to merge".into()));
+        };
+        let (model, parameters) = (first.model.clone(), first.parameters);
+        let mut runs = Vec::new();
+        for r in reports {
+            if r.model != model || r.parameters != parameters {
+                return Err(CoreError::Config(format!(
+                    "cannot merge a `{}` report ({} parameters) into a `{model}` one ({parameters})",
+                    r.model, r.parameters
+                )));
+            }
+            runs.extend(r.runs);
+        }
+        Ok(Self::from_runs(model, parameters, runs))
+    }
+
+    /// Write `pretrain.json` and `pretrain.svg` into `dir`.
+    pub fn write(&self, dir: &std::path::Path) -> Result<()> {
+        super::forgetting::write_json(dir, "pretrain.json", self)?;
+        let path = dir.join("pretrain.svg");
+        std::fs::write(&path, pretrain_svg(self)).map_err(CoreError::io(&path))
+    }
+}
+
 /// Run the sweep. Each run starts from the same initial weights and sees the same batches.
 pub fn pretrain_comparison(opts: &PretrainOptions, dev: &Device) -> Result<PretrainReport> {
     let data = TokenDataset::from_text(
@@ -55,13 +115,11 @@ pub fn pretrain_comparison(opts: &PretrainOptions, dev: &Device) -> Result<Pretr
     )?;
     let cfg = LlamaConfig::preset(&opts.size, 256)?;
     let mut runs = Vec::new();
-    let mut best = Vec::new();
     let mut parameters = 0;
     for (name, lrs) in &opts.sweep {
         if lrs.is_empty() {
             return Err(CoreError::Config(format!("no learning rates for `{name}`")));
         }
-        let mut best_here: Option<usize> = None;
         for &lr in lrs {
             let model = Llama::new(&cfg, DType::F32, dev, opts.init_seed)?;
             parameters = model.params().num_elements();
@@ -75,45 +133,19 @@ pub fn pretrain_comparison(opts: &PretrainOptions, dev: &Device) -> Result<Pretr
                 },
                 ..opts.run.clone()
             };
-            runs.push(train_run(&model, &data, &run, dev)?);
-            let i = runs.len() - 1;
+            let r = train_run(&model, &data, &run, dev)?;
             if opts.progress {
-                let r = &runs[i];
                 eprintln!(
                     "{name} lr {lr:e}: best val {:.4} ({:.0} s)",
                     r.best_val, r.seconds
                 );
             }
-            if best_here.is_none_or(|b| runs[i].best_val < runs[b].best_val) {
-                best_here = Some(i);
-            }
-        }
-        if let Some(b) = best_here {
-            best.push((name.clone(), b));
+            runs.push(r);
         }
     }
-    let adamw = best
-        .iter()
-        .find(|(n, _)| n == "adamw")
-        .map(|&(_, i)| runs[i].best_val);
-    let relative_to_adamw = match adamw {
-        Some(a) => best
-            .iter()
-            .map(|(n, i)| (n.clone(), runs[*i].best_val / a))
-            .collect(),
-        None => Vec::new(),
-    };
-    let report = PretrainReport {
-        model: opts.size.clone(),
-        parameters,
-        runs,
-        best,
-        relative_to_adamw,
-    };
+    let report = PretrainReport::from_runs(opts.size.clone(), parameters, runs);
     if let Some(dir) = &opts.out {
-        super::forgetting::write_json(dir, "pretrain.json", &report)?;
-        let path = dir.join("pretrain.svg");
-        std::fs::write(&path, pretrain_svg(&report)).map_err(CoreError::io(&path))?;
+        report.write(dir)?;
     }
     Ok(report)
 }

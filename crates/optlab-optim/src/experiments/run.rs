@@ -19,6 +19,10 @@ pub struct RunOptions {
     pub lr: f64,
     /// Decoupled weight decay (AdamW, Adam-mini, MoFO).
     pub weight_decay: f64,
+    /// Second-moment decay of the Adam family.
+    pub beta2: f64,
+    /// Adam-mini: one block per whole value tensor (see [`crate::OptimConfig`]).
+    pub mini_whole_value: bool,
     /// Optimizer steps.
     pub steps: usize,
     /// Sequences per step.
@@ -35,8 +39,9 @@ pub struct RunOptions {
     pub seed: u64,
 }
 
-/// What one run measured.
-#[derive(Debug, Clone, serde::Serialize)]
+/// What one run measured. (JSON writes non-finite losses as `null`; reading maps them back to
+/// infinity.)
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct RunResult {
     /// Optimizer name.
     pub optimizer: String,
@@ -45,8 +50,10 @@ pub struct RunResult {
     /// (step, training loss) of every step.
     pub train_curve: Vec<(usize, f64)>,
     /// (step, validation loss) of every evaluation.
+    #[serde(deserialize_with = "curve_nulls_as_infinity")]
     pub val_curve: Vec<(usize, f64)>,
     /// Lowest validation loss seen (infinite if the run diverged).
+    #[serde(deserialize_with = "null_as_infinity")]
     pub best_val: f64,
     /// Bytes of optimizer state.
     pub state_bytes: usize,
@@ -54,6 +61,20 @@ pub struct RunResult {
     pub seconds: f64,
     /// Whether the loss became non-finite (the run stops there).
     pub diverged: bool,
+}
+
+fn null_as_infinity<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<f64, D::Error> {
+    let v: Option<f64> = serde::Deserialize::deserialize(d)?;
+    Ok(v.unwrap_or(f64::INFINITY))
+}
+
+fn curve_nulls_as_infinity<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Vec<(usize, f64)>, D::Error> {
+    let v: Vec<(usize, Option<f64>)> = serde::Deserialize::deserialize(d)?;
+    Ok(v.into_iter()
+        .map(|(s, l)| (s, l.unwrap_or(f64::INFINITY)))
+        .collect())
 }
 
 /// Train `model` on `data` as `opts` says and return the curves. A non-finite loss ends the
@@ -72,6 +93,8 @@ pub fn train_run(
     let cfg = OptimConfig {
         lr: opts.lr,
         weight_decay: opts.weight_decay,
+        beta2: opts.beta2,
+        mini_whole_value: opts.mini_whole_value,
         attn: Some(crate::AttnShape::from_llama(model.config())),
         ..Default::default()
     };

@@ -7,6 +7,8 @@ fn short_run() -> RunOptions {
         optimizer: "adamw".into(),
         lr: 3e-3,
         weight_decay: 0.1,
+        beta2: 0.999,
+        mini_whole_value: false,
         steps: 4,
         batch: 2,
         seq_len: 16,
@@ -93,4 +95,49 @@ fn a_run_rejects_empty_settings() {
         ..short_run()
     };
     assert!(train_run(&m, &data, &bad, &Device::Cpu).is_err());
+}
+
+fn fake_run(optimizer: &str, lr: f64, best_val: f64) -> RunResult {
+    RunResult {
+        optimizer: optimizer.into(),
+        lr,
+        train_curve: vec![(1, 3.0)],
+        val_curve: vec![(1, best_val)],
+        best_val,
+        state_bytes: 8,
+        seconds: 1.0,
+        diverged: !best_val.is_finite(),
+    }
+}
+
+#[test]
+fn merged_reports_pick_the_best_run_across_files_and_survive_diverged_runs() {
+    let a = PretrainReport::from_runs(
+        "tiny".into(),
+        10,
+        vec![
+            fake_run("adamw", 1e-3, 2.0),
+            fake_run("adamw", 1e-2, f64::INFINITY),
+        ],
+    );
+    let b = PretrainReport::from_runs(
+        "tiny".into(),
+        10,
+        vec![
+            fake_run("adam-mini", 1e-3, 2.2),
+            fake_run("adam-mini", 3e-3, 2.1),
+        ],
+    );
+    // Through JSON, as the CLI reads them: a diverged run's infinite loss is written as null.
+    let back = |r: &PretrainReport| -> PretrainReport {
+        serde_json::from_str(&serde_json::to_string(r).unwrap()).unwrap()
+    };
+    let m = PretrainReport::merge(vec![back(&a), back(&b)]).unwrap();
+    assert_eq!(m.runs.len(), 4);
+    assert!(m.runs[1].best_val.is_infinite());
+    assert_eq!(m.best, vec![("adamw".into(), 0), ("adam-mini".into(), 3)]);
+    assert!((m.relative_to_adamw[1].1 - 1.05).abs() < 1e-12);
+    let other = PretrainReport::from_runs("small".into(), 99, vec![fake_run("adam", 1e-3, 2.0)]);
+    assert!(PretrainReport::merge(vec![a, other]).is_err());
+    assert!(PretrainReport::merge(Vec::new()).is_err());
 }

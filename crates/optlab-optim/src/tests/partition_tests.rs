@@ -181,3 +181,37 @@ fn tied_embeddings_are_partitioned_once() {
     assert_eq!(embed.len(), 1);
     assert_eq!(embed[0].spec.blocks, cfg.vocab_size);
 }
+
+#[test]
+fn whole_value_setting_gives_one_block_per_value_tensor_only() {
+    let cfg = LlamaConfig::preset("tiny", 256).expect("preset");
+    let model = Llama::new(&cfg, DType::F32, &Device::Cpu, 0).expect("model");
+    let base = OptimConfig {
+        attn: Some(AttnShape::from_llama(&cfg)),
+        ..OptimConfig::default()
+    };
+    let per_row = AdamMini::new(model.params(), base).expect("per row");
+    let whole = AdamMini::new(
+        model.params(),
+        OptimConfig {
+            mini_whole_value: true,
+            ..base
+        },
+    )
+    .expect("whole");
+    let mut values = 0;
+    for (a, b) in per_row.table().iter().zip(whole.table()) {
+        assert_eq!(a.name, b.name);
+        if a.role == ParamRole::Value {
+            values += 1;
+            assert_eq!(a.spec.blocks, a.shape[0], "{}", a.name);
+            assert_eq!((b.spec.blocks, b.spec.kind), (1, BlockKind::Whole));
+            assert_eq!(b.spec.block_len, a.shape.iter().product::<usize>());
+            assert_eq!(a.state_bytes - b.state_bytes, 4 * (a.shape[0] - 1));
+        } else {
+            assert_eq!(a.spec, b.spec, "{}", a.name);
+        }
+    }
+    assert_eq!(values, cfg.num_hidden_layers);
+    assert!(whole.state_bytes() < per_row.state_bytes());
+}

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Side-by-side netlib benchmark in one run: optlab's PDHG (`optlab bench lp`) and OR-Tools PDLP
-(PyPI `ortools`, one thread, defaults, no presolve), both at the same relative tolerance and time
-limit, with every solved objective checked against HiGHS reference objectives
+(PyPI `ortools`, one thread, defaults, no presolve), both at the same relative tolerance, optimality
+norm (--norm componentwise|l2) and time limit, with every solved objective checked against HiGHS reference objectives
 (scripts/lp-highs-ref.py) by the same rule |f - f*| <= rtol (1 + |f*|), rtol = max(10 tol, 1e-7).
 
 Usage:
@@ -22,7 +22,7 @@ def sgm(times, shift=10.0):
     return math.exp(sum(math.log(t + shift) for t in times) / len(times)) - shift
 
 
-def ortools_run(path, tol, time_limit, threads):
+def ortools_run(path, tol, time_limit, threads, norm):
     from ortools.pdlp import solve_log_pb2, solvers_pb2
     from ortools.pdlp.python import pdlp
 
@@ -32,6 +32,10 @@ def ortools_run(path, tol, time_limit, threads):
     c.eps_optimal_relative = tol
     c.eps_optimal_absolute = tol
     p.num_threads = threads
+    if norm == "componentwise":
+        p.termination_criteria.optimality_norm = solvers_pb2.OPTIMALITY_NORM_L_INF_COMPONENTWISE
+    else:
+        p.termination_criteria.optimality_norm = solvers_pb2.OPTIMALITY_NORM_L2
     p.termination_criteria.time_sec_limit = time_limit
     t = time.time()
     r = pdlp.primal_dual_hybrid_gradient(qp, p)
@@ -55,6 +59,8 @@ def main():
     ap.add_argument("--tol", type=float, default=1e-4)
     ap.add_argument("--time-limit", type=float, default=30.0)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--norm", choices=["componentwise", "l2"], default="componentwise",
+                    help="optimality norm for both solvers (OR-Tools' default is l2)")
     ap.add_argument("--optlab", default="./target/release/optlab")
     ap.add_argument("--presolve", action="store_true", help="optlab presolve-lite on")
     ap.add_argument("--skip-ortools", action="store_true")
@@ -63,7 +69,8 @@ def main():
     ref = json.load(open(a.reference))["instances"]
     rtol = max(10 * a.tol, 1e-7)
     cmd = [a.optlab, "bench", "lp", "--dir", a.dir, "--tol", str(a.tol), "--threads",
-           str(a.threads), "--time-limit", str(a.time_limit), "--reference", a.reference, "--json"]
+           str(a.threads), "--time-limit", str(a.time_limit), "--reference", a.reference,
+           "--norm", a.norm, "--json"]
     if a.presolve:
         cmd.append("--presolve")
     t = time.time()
@@ -76,7 +83,7 @@ def main():
         row = {"file": f, "optlab": inst}
         if not a.skip_ortools:
             try:
-                o = ortools_run(os.path.join(a.dir, f), a.tol, a.time_limit, a.threads)
+                o = ortools_run(os.path.join(a.dir, f), a.tol, a.time_limit, a.threads, a.norm)
             except Exception as e:  # a file OR-Tools cannot read counts as unsolved
                 o = {"status": f"error: {e}", "optimal": False}
             r = ref.get(f, {})
@@ -95,7 +102,7 @@ def main():
         print(f"{f:22} optlab {fmt(inst['status'], inst['status'] == 'optimal', inst.get('time_s'), inst.get('rel_objective_diff'))}"
               f" | ortools {fmt(oi.get('status', '-'), oi.get('optimal'), oi.get('time_s'), oi.get('rel_objective_diff'))}",
               flush=True)
-    summary = {"tol": a.tol, "time_limit_s": a.time_limit, "threads": a.threads, "agree_rtol": rtol,
+    summary = {"tol": a.tol, "norm": a.norm, "time_limit_s": a.time_limit, "threads": a.threads, "agree_rtol": rtol,
                "optlab": {k: ours[k] for k in ["solved", "total", "sgm10_s", "agreed", "compared",
                                                "disagree", "median_iter_over_spmv", "presolve"]}}
     if not a.skip_ortools:

@@ -29,7 +29,7 @@ pub struct BenchLpArgs {
     #[arg(long, default_value_t = 1e-4)]
     pub tol: f64,
     /// How residuals are measured against --tol (l2 or componentwise).
-    #[arg(long, value_enum, default_value_t = OptimalityNorm::L2)]
+    #[arg(long, value_enum, default_value_t = OptimalityNorm::default())]
     pub norm: OptimalityNorm,
     /// Time limit per instance in seconds.
     #[arg(long, default_value_t = BENCH_TIME_LIMIT_S)]
@@ -62,7 +62,7 @@ impl BenchLpArgs {
         Self {
             dir: dir.to_path_buf(),
             tol,
-            norm: OptimalityNorm::L2,
+            norm: OptimalityNorm::default(),
             time_limit: BENCH_TIME_LIMIT_S,
             threads: None,
             presolve: false,

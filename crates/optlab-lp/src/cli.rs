@@ -37,7 +37,7 @@ pub enum LpCommand {
         tol: f64,
         /// How residuals are measured against --tol: l2 (PDLP's default, relative to ‖b‖₂ and
         /// ‖c‖₂) or componentwise (each row and column relative to its own bound or cost).
-        #[arg(long, value_enum, default_value_t = OptimalityNorm::L2)]
+        #[arg(long, value_enum, default_value_t = OptimalityNorm::default())]
         norm: OptimalityNorm,
         /// Wall-clock limit in seconds.
         #[arg(long)]

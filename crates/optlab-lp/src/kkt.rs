@@ -60,11 +60,12 @@ pub struct KktErrors {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
 pub enum OptimalityNorm {
-    /// `‖r‖₂ / (1 + ‖b‖₂)` (PDLP's default): one huge finite bound in `b` loosens every row.
-    #[default]
+    /// `‖r‖₂ / (1 + ‖b‖₂)` (PDLP's default): one huge finite bound in `b` loosens every row,
+    /// so objectives can miss a simplex solver's by far more than the tolerance.
     L2,
     /// Each residual component relative to its own bound or cost (PDLP's
-    /// `L_INF_COMPONENTWISE`): a tolerance that means the same in every row.
+    /// `L_INF_COMPONENTWISE`): a tolerance that means the same in every row (the default).
+    #[default]
     Componentwise,
 }
 

@@ -38,17 +38,37 @@ pub fn solve_presolved(p: &LpProblem, opts: &SolveOptions) -> LpSolution {
             ));
         }
     }
-    if opts.time_limit.is_finite() {
-        o.time_limit = (opts.time_limit - start.elapsed().as_secs_f64()).max(0.0);
+    // The reduced problem's rows and costs differ from the original's (substitutions shift
+    // bounds and can scale costs 100x), so a reduced solve that meets `tol` may miss it on the
+    // original: re-solve from where it stopped with a tighter tolerance until the original
+    // problem meets `tol` (a few rounds at most in practice).
+    let (mut iterations, mut restarts) = (0usize, 0usize);
+    loop {
+        if opts.time_limit.is_finite() {
+            o.time_limit = (opts.time_limit - start.elapsed().as_secs_f64()).max(0.0);
+        }
+        o.iteration_limit = opts.iteration_limit.saturating_sub(iterations);
+        let s = solve_direct(&r.problem, &o);
+        iterations += s.iterations;
+        restarts += s.restarts;
+        let x = if s.status == Status::DualInfeasible {
+            r.postsolve_ray(p, &s.x)
+        } else {
+            r.postsolve_x(p, &s.x)
+        };
+        let y = r.postsolve_y(p, &s.y, s.status != Status::PrimalInfeasible);
+        let mut sol = original_solution(p, s.status, x, y, iterations, restarts, start);
+        let achieved = sol.kkt.max_rel_in(opts.norm);
+        if s.status != Status::Optimal || achieved <= opts.tol {
+            return sol;
+        }
+        o.tol *= 0.5 * opts.tol / achieved;
+        if o.tol < 1e-15 {
+            sol.status = Status::NumericalError;
+            return sol;
+        }
+        o.warm_start = Some((s.x, s.y));
     }
-    let s = solve_direct(&r.problem, &o);
-    let x = if s.status == Status::DualInfeasible {
-        r.postsolve_ray(p, &s.x)
-    } else {
-        r.postsolve_x(p, &s.x)
-    };
-    let y = r.postsolve_y(p, &s.y, s.status != Status::PrimalInfeasible);
-    original_solution(p, s.status, x, y, s.iterations, s.restarts, start)
 }
 
 /// Builds a solution of the original problem from full-length `x` and `y` (empty: defaults).

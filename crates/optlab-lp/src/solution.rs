@@ -72,7 +72,7 @@ impl Default for SolveOptions {
     fn default() -> Self {
         Self {
             tol: 1e-4,
-            norm: OptimalityNorm::L2,
+            norm: OptimalityNorm::default(),
             infeasibility_tol: 1e-8,
             iteration_limit: usize::MAX,
             time_limit: f64::INFINITY,

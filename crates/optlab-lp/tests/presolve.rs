@@ -3,7 +3,7 @@
 
 use optlab_lp::kkt::{dual_ray_quality, LpView};
 use optlab_lp::presolve::{presolve, Presolve, Reduction1};
-use optlab_lp::{solve, SolveOptions, Status};
+use optlab_lp::{solve, OptimalityNorm, SolveOptions, Status};
 
 mod common;
 use common::{lp, INF};
@@ -357,16 +357,23 @@ fn presolved_solves_meet_the_tolerance_on_the_original_problem() {
     };
     let norm = |v: &[f64]| v.iter().map(|e| e * e).sum::<f64>().sqrt();
     assert!(norm(&r.problem.obj) > 100.0 * norm(&p.obj));
-    for tol in [1e-3, 1e-4, 1e-6] {
-        let sol = solve(
-            &p,
-            &SolveOptions {
-                tol,
-                presolve: true,
-                ..Default::default()
-            },
-        );
-        assert_eq!(sol.status, Status::Optimal);
-        assert!(sol.kkt.max_rel() <= tol, "tol {tol}: {:?}", sol.kkt);
+    for norm in [OptimalityNorm::L2, OptimalityNorm::Componentwise] {
+        for tol in [1e-3, 1e-4, 1e-6] {
+            let sol = solve(
+                &p,
+                &SolveOptions {
+                    tol,
+                    norm,
+                    presolve: true,
+                    ..Default::default()
+                },
+            );
+            assert_eq!(sol.status, Status::Optimal);
+            assert!(
+                sol.kkt.max_rel_in(norm) <= tol,
+                "{norm:?} tol {tol}: {:?}",
+                sol.kkt
+            );
+        }
     }
 }

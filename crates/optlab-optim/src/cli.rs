@@ -60,7 +60,8 @@ pub enum OptimCommand {
         /// Shared experiment settings.
         #[command(flatten)]
         args: crate::cli_experiments::ExperimentArgs,
-        /// Learning rates to sweep (comma-separated); default depends on the size.
+        /// Learning rates to sweep (comma-separated); default 4e-4,8e-4,1.6e-3 on `small`, else
+        /// 1e-3,3e-3,1e-2.
         #[arg(long, value_delimiter = ',')]
         lrs: Option<Vec<f64>>,
         /// Optimizers to compare (comma-separated; AdamW is the reference for the ratios).

@@ -16,7 +16,8 @@ pub struct ExperimentArgs {
     /// Llama preset (tiny, mini, small); default tiny with --quick, else small.
     #[arg(long)]
     pub size: Option<String>,
-    /// Training steps per run (default: 60 with --quick, 300 otherwise).
+    /// Training steps per run (default: 60 with --quick; otherwise 500 for pretrain, 300 for
+    /// forgetting).
     #[arg(long)]
     pub steps: Option<usize>,
     /// Sequences per step.
@@ -83,10 +84,10 @@ pub fn run_pretrain(
     lrs: Option<Vec<f64>>,
     optimizers: &[String],
 ) -> anyhow::Result<()> {
-    let steps = a.steps.unwrap_or(if a.quick { 60 } else { 300 });
+    let steps = a.steps.unwrap_or(if a.quick { 60 } else { 500 });
     let size = a.size();
     let lrs = lrs.unwrap_or_else(|| match size.as_str() {
-        "small" => vec![3e-4, 1e-3, 3e-3],
+        "small" => vec![4e-4, 8e-4, 1.6e-3],
         _ => vec![1e-3, 3e-3, 1e-2],
     });
     let opts = PretrainOptions {

@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 
 use candle_core::Tensor;
-use optlab_core::params::{NamedParam, ParamRole, ParamStore};
+use optlab_core::params::{NamedParam, ParamStore};
 use optlab_core::train::{NamedGrads, TrainOptimizer};
 use optlab_core::{CoreError, Result};
 
@@ -38,16 +38,7 @@ impl AdamMini {
         let (mut table, unknown) = partition::partition_table(&params, cfg.attn)?;
         partition::warn_unknown(&unknown);
         if cfg.mini_whole_value {
-            for row in table.iter_mut().filter(|r| r.role == ParamRole::Value) {
-                let numel: usize = row.shape.iter().product();
-                row.spec = BlockSpec {
-                    kind: partition::BlockKind::Whole,
-                    blocks: 1,
-                    block_len: numel,
-                    decays: row.spec.decays,
-                };
-                row.state_bytes = 4 * (numel + 1);
-            }
+            partition::use_whole_value_blocks(&mut table);
         }
         let specs = table.iter().map(|r| r.spec.clone()).collect();
         Self::with_specs(params, specs, table, unknown, cfg)
@@ -78,13 +69,12 @@ impl AdamMini {
                 decays: p.role.decays(),
             };
             specs.push(spec.clone());
-            table.push(PartitionRow {
-                name: p.name.clone(),
-                role: p.role,
-                shape: p.var.dims().to_vec(),
-                state_bytes: 4 * (numel + spec.blocks),
+            table.push(PartitionRow::new(
+                p.name.clone(),
+                p.role,
+                p.var.dims().to_vec(),
                 spec,
-            });
+            ));
         }
         Self::with_specs(params, specs, table, Vec::new(), cfg)
     }

@@ -64,6 +64,35 @@ pub struct PartitionRow {
     pub state_bytes: usize,
 }
 
+impl PartitionRow {
+    /// A row with its state bytes computed from the shape and the blocks.
+    pub fn new(name: String, role: ParamRole, shape: Vec<usize>, spec: BlockSpec) -> Self {
+        let numel: usize = shape.iter().product();
+        Self {
+            name,
+            role,
+            state_bytes: 4 * (numel + spec.blocks),
+            shape,
+            spec,
+        }
+    }
+}
+
+/// The reference README's short-run setting (`wv_names = {}`): one block for each whole value
+/// tensor instead of one per output neuron; other rows are unchanged.
+pub fn use_whole_value_blocks(rows: &mut [PartitionRow]) {
+    for row in rows.iter_mut().filter(|r| r.role == ParamRole::Value) {
+        let numel: usize = row.shape.iter().product();
+        let spec = BlockSpec {
+            kind: BlockKind::Whole,
+            blocks: 1,
+            block_len: numel,
+            decays: row.spec.decays,
+        };
+        *row = PartitionRow::new(row.name.clone(), row.role, row.shape.clone(), spec);
+    }
+}
+
 /// Partition of one tensor of role `role` and shape `shape`.
 pub fn block_spec(role: ParamRole, shape: &[usize], attn: Option<AttnShape>) -> Result<BlockSpec> {
     let numel: usize = shape.iter().product();
@@ -152,14 +181,7 @@ pub fn partition_entries(
         if *role == ParamRole::Other {
             unknown.push(name.clone());
         }
-        let numel: usize = shape.iter().product();
-        rows.push(PartitionRow {
-            name: name.clone(),
-            role: *role,
-            shape: shape.clone(),
-            state_bytes: 4 * (numel + spec.blocks),
-            spec,
-        });
+        rows.push(PartitionRow::new(name.clone(), *role, shape.clone(), spec));
     }
     Ok((rows, unknown))
 }

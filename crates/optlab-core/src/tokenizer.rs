@@ -57,6 +57,17 @@ impl HfTokenizer {
         })?;
         Ok(Self { inner })
     }
+
+    /// Parse the text of a `tokenizer.json`; `origin` names where it came from in errors.
+    pub fn from_json(json: &str, origin: &Path) -> Result<Self> {
+        let inner: tokenizers::Tokenizer =
+            json.parse()
+                .map_err(|e: tokenizers::Error| CoreError::Corrupt {
+                    path: origin.into(),
+                    reason: e.to_string(),
+                })?;
+        Ok(Self { inner })
+    }
 }
 
 fn tok_err(e: tokenizers::Error) -> CoreError {
@@ -83,6 +94,70 @@ impl Tokenizer for HfTokenizer {
 
     fn token_id(&self, token: &str) -> Option<u32> {
         self.inner.token_to_id(token)
+    }
+}
+
+/// The ChatML marker that opens a message.
+pub const IM_START: &str = "<|im_start|>";
+/// The ChatML marker that closes a message.
+pub const IM_END: &str = "<|im_end|>";
+
+/// Byte-level tokenizer plus the two ChatML markers as single tokens (ids 256 and 257), for
+/// the small models trained from scratch here: generation can then stop on one token.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ChatBytes;
+
+/// Id of [`IM_START`] in [`ChatBytes`].
+pub const CHAT_BYTES_IM_START: u32 = 256;
+/// Id of [`IM_END`] in [`ChatBytes`].
+pub const CHAT_BYTES_IM_END: u32 = 257;
+
+impl Tokenizer for ChatBytes {
+    fn encode(&self, text: &str) -> Result<Vec<u32>> {
+        let mut out = Vec::with_capacity(text.len());
+        let mut rest = text;
+        while !rest.is_empty() {
+            let next = [(IM_START, CHAT_BYTES_IM_START), (IM_END, CHAT_BYTES_IM_END)]
+                .iter()
+                .filter_map(|&(m, id)| rest.find(m).map(|at| (at, m.len(), id)))
+                .min();
+            match next {
+                Some((at, len, id)) => {
+                    out.extend(rest[..at].bytes().map(u32::from));
+                    out.push(id);
+                    rest = &rest[at + len..];
+                }
+                None => {
+                    out.extend(rest.bytes().map(u32::from));
+                    rest = "";
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn decode(&self, ids: &[u32]) -> Result<String> {
+        let mut bytes = Vec::with_capacity(ids.len());
+        for &i in ids {
+            match i {
+                CHAT_BYTES_IM_START => bytes.extend(IM_START.bytes()),
+                CHAT_BYTES_IM_END => bytes.extend(IM_END.bytes()),
+                b => bytes.push(b.min(255) as u8),
+            }
+        }
+        Ok(String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    fn vocab_size(&self) -> usize {
+        258
+    }
+
+    fn token_id(&self, token: &str) -> Option<u32> {
+        match token {
+            IM_START => Some(CHAT_BYTES_IM_START),
+            IM_END => Some(CHAT_BYTES_IM_END),
+            _ => None,
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 //! `optlab`: every optlab capability as a subcommand.
 
 mod commands;
+mod progress;
 
 use clap::{Parser, Subcommand};
 

@@ -7,6 +7,7 @@ mod gguf;
 mod hf_dir;
 mod llama;
 mod mlp;
+mod source;
 
 pub use attention::{segment_causal_mask, KvCache};
 pub use cnn::SmallCnn;
@@ -17,6 +18,7 @@ pub use hf_dir::{
 };
 pub use llama::{lm_loss, Llama, LlamaConfig};
 pub use mlp::Mlp;
+pub use source::{LoadedModel, ModelSource, TokenizerSpec, BUILTIN_TOKENIZER_FILE};
 
 #[cfg(test)]
 mod cache_tests;

@@ -1,3 +1,4 @@
+use crate::report::Silent;
 use std::path::PathBuf;
 
 use candle_core::{DType, Device};
@@ -49,7 +50,6 @@ fn config(out: PathBuf, steps: usize, lr: f64) -> TrainConfig {
         out,
         resume: false,
         stop_after: None,
-        progress: false,
     }
 }
 
@@ -63,21 +63,21 @@ fn interrupted_and_resumed_run_matches_uninterrupted_run() {
     let full_dir = run_dir("full");
     let m = Llama::new(&small_cfg(), DType::F32, &Device::Cpu, 1).unwrap();
     let mut opt = AdamW::new(m.params(), AdamWConfig::default());
-    let full = train_lm(&m, &data, &mut opt, &config(full_dir, 6, 3e-3)).unwrap();
+    let full = train_lm(&m, &data, &mut opt, &config(full_dir, 6, 3e-3), &Silent).unwrap();
 
     let dir = run_dir("split");
     let m = Llama::new(&small_cfg(), DType::F32, &Device::Cpu, 1).unwrap();
     let mut opt = AdamW::new(m.params(), AdamWConfig::default());
     let mut cfg = config(dir.clone(), 6, 3e-3);
     cfg.stop_after = Some(3);
-    let first = train_lm(&m, &data, &mut opt, &cfg).unwrap();
+    let first = train_lm(&m, &data, &mut opt, &cfg, &Silent).unwrap();
     assert_eq!(first.steps_done, 3);
     // A fresh process: new model and optimizer, everything restored from disk.
     let m = Llama::new(&small_cfg(), DType::F32, &Device::Cpu, 99).unwrap();
     let mut opt = AdamW::new(m.params(), AdamWConfig::default());
     cfg.stop_after = None;
     cfg.resume = true;
-    let second = train_lm(&m, &data, &mut opt, &cfg).unwrap();
+    let second = train_lm(&m, &data, &mut opt, &cfg, &Silent).unwrap();
     let resumed: Vec<(usize, f64)> = first.losses.into_iter().chain(second.losses).collect();
     assert_eq!(resumed, full.losses, "resumed trajectory differs");
     let lines = std::fs::read_to_string(dir.join("metrics.jsonl")).unwrap();
@@ -92,12 +92,14 @@ fn non_finite_training_stops_with_the_step_and_keeps_the_good_checkpoint() {
     let mut opt = AdamW::new(m.params(), AdamWConfig::default());
     let mut cfg = config(dir.clone(), 8, 1e-3);
     cfg.stop_after = Some(2);
-    train_lm(&m, &data, &mut opt, &cfg).unwrap();
+    train_lm(&m, &data, &mut opt, &cfg, &Silent).unwrap();
     let good = std::fs::read(dir.join("checkpoint/model.safetensors")).unwrap();
     cfg.stop_after = None;
     cfg.resume = true;
     cfg.schedule.peak = f64::INFINITY;
-    let err = train_lm(&m, &data, &mut opt, &cfg).unwrap_err().to_string();
+    let err = train_lm(&m, &data, &mut opt, &cfg, &Silent)
+        .unwrap_err()
+        .to_string();
     assert!(
         err.contains("non-finite") && err.contains("at step"),
         "{err}"
@@ -116,13 +118,17 @@ fn resume_without_or_with_corrupt_checkpoint_names_the_problem() {
     let mut opt = AdamW::new(m.params(), AdamWConfig::default());
     let mut cfg = config(dir.clone(), 2, 1e-3);
     cfg.resume = true;
-    let err = train_lm(&m, &data, &mut opt, &cfg).unwrap_err().to_string();
+    let err = train_lm(&m, &data, &mut opt, &cfg, &Silent)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("no checkpoint to resume from"), "{err}");
     cfg.resume = false;
-    train_lm(&m, &data, &mut opt, &cfg).unwrap();
+    train_lm(&m, &data, &mut opt, &cfg, &Silent).unwrap();
     std::fs::write(dir.join("checkpoint/model.safetensors"), b"garbage").unwrap();
     cfg.resume = true;
-    let err = train_lm(&m, &data, &mut opt, &cfg).unwrap_err().to_string();
+    let err = train_lm(&m, &data, &mut opt, &cfg, &Silent)
+        .unwrap_err()
+        .to_string();
     assert!(
         err.contains("model.safetensors") && err.contains("corrupt"),
         "{err}"
@@ -136,7 +142,7 @@ fn training_beats_the_unigram_entropy() {
     let mut opt = AdamW::new(m.params(), AdamWConfig::default());
     let mut cfg = config(run_dir("learn"), 60, 1e-2);
     cfg.ckpt_every = 0;
-    let s = train_lm(&m, &data, &mut opt, &cfg).unwrap();
+    let s = train_lm(&m, &data, &mut opt, &cfg, &Silent).unwrap();
     let h = unigram_entropy(data.train_tokens());
     let v = s.val_loss.unwrap();
     assert!(v < 0.85 * h, "validation loss {v} vs unigram entropy {h}");

@@ -15,6 +15,7 @@ use super::{
 use crate::data::TokenDataset;
 use crate::error::{CoreError, Result};
 use crate::models::{lm_loss, Llama};
+use crate::report::Reporter;
 use crate::rng::Rng;
 
 /// Settings of one training run.
@@ -46,14 +47,12 @@ pub struct TrainConfig {
     pub resume: bool,
     /// Stop (with a checkpoint) after this many steps of the run, to train in chunks.
     pub stop_after: Option<usize>,
-    /// Show a progress bar.
-    pub progress: bool,
 }
 
 impl TrainConfig {
     /// An in-process run: `steps` steps of `batch` sequences of `seq_len` tokens, cosine schedule
     /// to `peak` with a 10% warm-up (at least one step) decaying to 10%, gradient clip 1, one
-    /// validation at the end over 4 batches, no checkpoints, no progress output, seed 0.
+    /// validation at the end over 4 batches, no checkpoints, seed 0.
     /// Callers override fields with struct-update syntax.
     pub fn short(steps: usize, batch: usize, seq_len: usize, peak: f64, out: PathBuf) -> Self {
         Self {
@@ -75,7 +74,6 @@ impl TrainConfig {
             out,
             resume: false,
             stop_after: None,
-            progress: false,
         }
     }
 }
@@ -169,11 +167,13 @@ fn params_finite(model: &Llama) -> Result<bool> {
 
 /// Train `model` on `data` with `opt` as configured. With `cfg.resume`, continues the run in
 /// `cfg.out` from its checkpoint, reproducing the uninterrupted loss trajectory exactly.
+/// Each step is reported to `reporter` (one phase, `train`, of the steps this call runs).
 pub fn train_lm(
     model: &Llama,
     data: &TokenDataset,
     opt: &mut dyn TrainOptimizer,
     cfg: &TrainConfig,
+    reporter: &dyn Reporter,
 ) -> Result<TrainSummary> {
     if cfg.steps == 0 || cfg.batch == 0 || cfg.accum == 0 || cfg.seq_len == 0 {
         return Err(CoreError::Config(
@@ -209,7 +209,8 @@ pub fn train_lm(
     let last = cfg
         .stop_after
         .map_or(cfg.steps, |n| (step + n).min(cfg.steps));
-    let bar = super::super::progress::bar((last - step) as u64, cfg.progress);
+    reporter.begin("train", (last - step) as u64);
+    let first_step = step;
     let started = Instant::now();
     let (mut losses, mut val_loss) = (Vec::new(), None);
     let tokens_per_step = (cfg.batch * cfg.accum * cfg.seq_len) as f64;
@@ -254,8 +255,10 @@ pub fn train_lm(
             &metrics,
             &serde_json::json!({"step": step, "loss": loss_sum, "lr": lr, "grad_norm": norm, "tokens_per_s": tps}),
         )?;
-        bar.set_message(format!("loss {loss_sum:.4} | {tps:.0} tok/s"));
-        bar.inc(1);
+        reporter.advance(
+            (step - first_step) as u64,
+            &format!("loss {loss_sum:.4} | {tps:.0} tok/s"),
+        );
         let at_end = step == last;
         if (cfg.val_every > 0 && step % cfg.val_every == 0) || at_end {
             let v = evaluate(model, data, cfg.batch, cfg.seq_len, cfg.val_batches, &dev)?;
@@ -281,7 +284,7 @@ pub fn train_lm(
             )?;
         }
     }
-    bar.finish_and_clear();
+    reporter.end();
     let elapsed = started.elapsed().as_secs_f64();
     Ok(TrainSummary {
         steps_done: step,

@@ -131,7 +131,8 @@ pub fn pretrained(size: &str, steps: usize, batch: usize, seed: u64, dir: &Path)
         seed,
         ..base
     };
-    train_lm(&model, &data, &mut opt, &cfg).context("pre-training the owner model")?;
+    train_lm(&model, &data, &mut opt, &cfg, &optlab_core::report::Silent)
+        .context("pre-training the owner model")?;
     let _ = std::fs::remove_dir_all(dir.join("run"));
     save_byte_model(&model, dir)?;
     Ok(model)

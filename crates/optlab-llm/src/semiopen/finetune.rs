@@ -135,8 +135,20 @@ pub fn finetune(
         )
     };
     let summary = match trainable {
-        Some(names) => train_lm(model, &data, &mut OnlyThese::new(adamw, names), &tc)?,
-        None => train_lm(model, &data, &mut { adamw }, &tc)?,
+        Some(names) => train_lm(
+            model,
+            &data,
+            &mut OnlyThese::new(adamw, names),
+            &tc,
+            &optlab_core::report::Silent,
+        )?,
+        None => train_lm(
+            model,
+            &data,
+            &mut { adamw },
+            &tc,
+            &optlab_core::report::Silent,
+        )?,
     };
     if !keep {
         let _ = std::fs::remove_dir_all(work);

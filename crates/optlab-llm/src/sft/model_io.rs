@@ -188,7 +188,7 @@ pub fn pretrain_embedded(
         seed: cfg.seed,
         ..TrainConfig::short(cfg.steps, cfg.batch, cfg.seq_len, cfg.lr, run.to_path_buf())
     };
-    let s = train_lm(&model, &data, &mut opt, &tc)?;
+    let s = train_lm(&model, &data, &mut opt, &tc, &optlab_core::report::Silent)?;
     Ok((
         LoadedModel {
             model,

@@ -5,10 +5,7 @@ use anyhow::{bail, Result};
 use optlab_core::tokenizer::Tokenizer;
 use serde::{Deserialize, Serialize};
 
-/// ChatML turn opener.
-pub const IM_START: &str = "<|im_start|>";
-/// ChatML turn closer; also the stop marker of generation.
-pub const IM_END: &str = "<|im_end|>";
+pub use optlab_core::tokenizer::{IM_END, IM_START};
 
 /// One chat turn.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -139,64 +136,7 @@ pub fn cut_at_end(text: &str) -> &str {
     text.split(IM_END).next().unwrap_or(text)
 }
 
-/// Byte-level tokenizer plus the two ChatML markers as single tokens (ids 256 and 257), for
-/// the small models trained from scratch here: generation can then stop on one token.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct ChatBytes;
-
-/// Id of [`IM_START`] in [`ChatBytes`].
-pub const CHAT_BYTES_IM_START: u32 = 256;
-/// Id of [`IM_END`] in [`ChatBytes`].
-pub const CHAT_BYTES_IM_END: u32 = 257;
-
-impl Tokenizer for ChatBytes {
-    fn encode(&self, text: &str) -> optlab_core::Result<Vec<u32>> {
-        let mut out = Vec::with_capacity(text.len());
-        let mut rest = text;
-        while !rest.is_empty() {
-            let next = [(IM_START, CHAT_BYTES_IM_START), (IM_END, CHAT_BYTES_IM_END)]
-                .iter()
-                .filter_map(|&(m, id)| rest.find(m).map(|at| (at, m.len(), id)))
-                .min();
-            match next {
-                Some((at, len, id)) => {
-                    out.extend(rest[..at].bytes().map(u32::from));
-                    out.push(id);
-                    rest = &rest[at + len..];
-                }
-                None => {
-                    out.extend(rest.bytes().map(u32::from));
-                    rest = "";
-                }
-            }
-        }
-        Ok(out)
-    }
-
-    fn decode(&self, ids: &[u32]) -> optlab_core::Result<String> {
-        let mut bytes = Vec::with_capacity(ids.len());
-        for &i in ids {
-            match i {
-                CHAT_BYTES_IM_START => bytes.extend(IM_START.bytes()),
-                CHAT_BYTES_IM_END => bytes.extend(IM_END.bytes()),
-                b => bytes.push(b.min(255) as u8),
-            }
-        }
-        Ok(String::from_utf8_lossy(&bytes).into_owned())
-    }
-
-    fn vocab_size(&self) -> usize {
-        258
-    }
-
-    fn token_id(&self, token: &str) -> Option<u32> {
-        match token {
-            IM_START => Some(CHAT_BYTES_IM_START),
-            IM_END => Some(CHAT_BYTES_IM_END),
-            _ => None,
-        }
-    }
-}
+pub use optlab_core::tokenizer::{ChatBytes, CHAT_BYTES_IM_END, CHAT_BYTES_IM_START};
 
 #[cfg(test)]
 mod tests {

@@ -224,7 +224,9 @@ pub fn train_sft(
         rows: Vec::new(),
         rng: Rng::new(cfg.seed),
     };
-    let bar = optlab_core::progress::bar(cfg.steps as u64, cfg.progress);
+    // Interim while the CLI code moves: progress goes to a Reporter argument next.
+    let reporter: &dyn optlab_core::report::Reporter = &optlab_core::report::Silent;
+    reporter.begin("sft", cfg.steps as u64);
     let started = Instant::now();
     let (mut history, mut recent, mut trained_tokens) = (Vec::new(), Vec::new(), 0usize);
     for step in 1..=cfg.steps {
@@ -254,8 +256,10 @@ pub fn train_sft(
             &cfg.metrics,
             serde_json::json!({"step": step, "loss": loss, "ce": ce, "entropy": ent, "lr": lr, "grad_norm": norm, "tokens": out.tokens}),
         )?;
-        bar.set_message(format!("{} {loss:.4} ce {ce:.4}", cfg.loss.name()));
-        bar.inc(1);
+        reporter.advance(
+            step as u64,
+            &format!("{} {loss:.4} ce {ce:.4}", cfg.loss.name()),
+        );
         let validate = (cfg.val_every > 0 && step % cfg.val_every == 0) || step == cfg.steps;
         if validate && !val.is_empty() {
             let p = perplexity(model, val, cfg.batch, cfg.seq_len)?;
@@ -266,7 +270,7 @@ pub fn train_sft(
             history.push((step, p));
         }
     }
-    bar.finish_and_clear();
+    reporter.end();
     let tail = &recent[recent.len() - (recent.len() / 10).max(1)..];
     let mean = |f: fn(&(f64, f64)) -> f64| tail.iter().map(f).sum::<f64>() / tail.len() as f64;
     Ok(SftSummary {

@@ -137,7 +137,7 @@ fn train_demo(quick: bool, out: &Path) -> Result<serde_json::Value> {
         val_batches: 8,
         ..base
     };
-    let s = train_lm(&m, &data, &mut opt, &cfg)?;
+    let s = train_lm(&m, &data, &mut opt, &cfg, &optlab_core::report::Silent)?;
     let h = unigram_entropy(data.train_tokens());
     Ok(serde_json::json!({
         "steps": steps, "unigram_entropy": h, "val_loss": s.val_loss,

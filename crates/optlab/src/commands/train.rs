@@ -126,9 +126,14 @@ pub fn run(a: TrainArgs) -> Result<()> {
         out: a.out.clone(),
         resume: a.resume,
         stop_after: a.stop_after,
-        progress: !a.json && std::io::IsTerminal::is_terminal(&std::io::stderr()),
     };
-    let s = train_lm(&m, &data, opt.as_mut(), &cfg)?;
+    let s = train_lm(
+        &m,
+        &data,
+        opt.as_mut(),
+        &cfg,
+        &crate::progress::Bars::new(a.json),
+    )?;
     save_run_model(&a.out, &m, &a.source)?;
     let first = s.losses.first().map(|x| x.1);
     let last = s.losses.last().map(|x| x.1);

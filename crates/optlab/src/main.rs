@@ -1,7 +1,17 @@
 //! `optlab`: every optlab capability as a subcommand.
 
-mod commands;
+mod bench;
+mod curvature;
+mod lm;
+mod lp;
+mod optim;
+mod portfolio;
 mod progress;
+mod reproduce;
+mod rlhf;
+mod robust;
+mod semiopen;
+mod sft;
 
 use clap::{Parser, Subcommand};
 
@@ -21,60 +31,60 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Train a Llama-style decoder (resumable).
-    Train(commands::train::TrainArgs),
+    Train(lm::train::TrainArgs),
     /// Held-out loss and perplexity.
-    Eval(commands::eval::EvalArgs),
+    Eval(lm::eval::EvalArgs),
     /// Generate text from a prompt.
-    Generate(commands::generate::GenerateArgs),
+    Generate(lm::generate::GenerateArgs),
     /// Summary table and SVG loss curves of a run folder.
-    Report(commands::report::ReportArgs),
+    Report(lm::report::ReportArgs),
     /// Run the registered miniature experiments.
-    Reproduce(commands::reproduce::ReproduceArgs),
+    Reproduce(reproduce::ReproduceArgs),
     /// Benchmarks printing JSON.
-    Bench(commands::bench::BenchArgs),
+    Bench(bench::BenchArgs),
     /// Linear programming: MPS files, restarted PDHG, instance generators.
-    Lp(optlab_lp::cli::LpArgs),
+    Lp(lp::LpArgs),
     /// Optimizers: Adam-mini partition tables and optimizer benchmarks.
-    Optim(optlab_optim::cli::OptimArgs),
+    Optim(optim::OptimArgs),
     /// Adversarial robustness: attacks, adversarial training, generalization bounds.
-    Robust(optlab_robust::cli::RobustArgs),
+    Robust(robust::RobustArgs),
     /// Portfolios: Black-Litterman, DRL views, backtests with costs.
-    Portfolio(optlab_portfolio::cli::PortfolioArgs),
+    Portfolio(portfolio::PortfolioArgs),
     /// Curvature: Hessian-vector products, spectra, block heterogeneity.
-    Curvature(optlab_curvature::cli::CurvatureArgs),
+    Curvature(curvature::CurvatureArgs),
     /// Supervised fine-tuning with cross-entropy or GEM.
-    Sft(optlab_llm::sft::cli::SftArgs),
+    Sft(sft::SftArgs),
     /// Held-out perplexity, diversity and pass@n of a fine-tuned model.
-    SftEval(optlab_llm::sft::cli::SftEvalArgs),
+    SftEval(sft::SftEvalArgs),
     /// Reinforcement learning from rewards: ReMax, PPO, RLOO, GRPO.
-    Rlhf(optlab_llm::rlhf::cli::RlhfArgs),
+    Rlhf(rlhf::RlhfArgs),
     /// Reward models: Bradley-Terry training with held-out pair accuracy.
-    Rm(optlab_llm::rlhf::cli::RmArgs),
+    Rm(rlhf::RmArgs),
     /// Semi-open models: SCARA closed-layer selection and recovery attacks.
-    Semiopen(optlab_llm::semiopen::cli::SemiopenArgs),
+    Semiopen(semiopen::SemiopenArgs),
 }
 
 fn dispatch(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Train(a) => commands::train::run(a),
-        Command::Eval(a) => commands::eval::run(a),
-        Command::Generate(a) => commands::generate::run(a),
-        Command::Report(a) => commands::report::run(a),
-        Command::Reproduce(a) => commands::reproduce::run(a, &|line| {
+        Command::Train(a) => lm::train::run(a),
+        Command::Eval(a) => lm::eval::run(a),
+        Command::Generate(a) => lm::generate::run(a),
+        Command::Report(a) => lm::report::run(a),
+        Command::Reproduce(a) => reproduce::run(a, &|line| {
             let argv = std::iter::once("optlab".to_string()).chain(line);
             dispatch(Cli::try_parse_from(argv)?)
         }),
-        Command::Bench(a) => commands::bench::run(a),
-        Command::Lp(a) => optlab_lp::cli::run(a),
-        Command::Optim(a) => optlab_optim::cli::run(a),
-        Command::Robust(a) => optlab_robust::cli::run(a),
-        Command::Portfolio(a) => optlab_portfolio::cli::run(a),
-        Command::Curvature(a) => optlab_curvature::cli::run(a),
-        Command::Sft(a) => optlab_llm::sft::cli::run(a),
-        Command::SftEval(a) => optlab_llm::sft::cli::run_eval(a),
-        Command::Rlhf(a) => optlab_llm::rlhf::cli::run(a),
-        Command::Rm(a) => optlab_llm::rlhf::cli::run_rm(a),
-        Command::Semiopen(a) => optlab_llm::semiopen::cli::run(a),
+        Command::Bench(a) => bench::run(a),
+        Command::Lp(a) => lp::run(a),
+        Command::Optim(a) => optim::run(a),
+        Command::Robust(a) => robust::run(a),
+        Command::Portfolio(a) => portfolio::run(a),
+        Command::Curvature(a) => curvature::run(a),
+        Command::Sft(a) => sft::run(a),
+        Command::SftEval(a) => sft::run_eval(a),
+        Command::Rlhf(a) => rlhf::run(a),
+        Command::Rm(a) => rlhf::run_rm(a),
+        Command::Semiopen(a) => semiopen::run(a),
     }
 }
 

@@ -61,7 +61,7 @@ pub fn registry() -> Vec<Experiment> {
         Experiment {
             name: "sft-gem",
             about: "tiny Llama pre-trained on the embedded corpus, SFT with CE vs GEM (best of 2-3 lrs): perplexity, diversity, pass@1..16",
-            runner: Runner::Function(optlab_llm::sft::experiment::reproduce),
+            runner: Runner::Function(crate::sft::reproduce),
         },
         Experiment {
             name: "portfolio",
@@ -87,32 +87,32 @@ pub fn registry() -> Vec<Experiment> {
         Experiment {
             name: "optim-pretrain",
             about: "pre-training with AdamW, Adam-mini and Adam, each at its best of 3 learning rates: best validation loss, state bytes, SVG",
-            runner: Runner::Function(optlab_optim::cli_experiments::reproduce_pretrain),
+            runner: Runner::Function(crate::optim::reproduce_pretrain),
         },
         Experiment {
             name: "optim-forgetting",
             about: "pre-train on corpus A, fine-tune on corpus B with AdamW, Adam-mini, MoFO: B loss, A-loss rise, distance moved",
-            runner: Runner::Function(optlab_optim::cli_experiments::reproduce_forgetting),
+            runner: Runner::Function(crate::optim::reproduce_forgetting),
         },
         Experiment {
             name: "curvature-gap",
             about: "MLP, CNN, tiny transformer: block-heterogeneity score at init vs SGD-momentum/Adam best-lr loss gap",
-            runner: Runner::Function(optlab_curvature::gap::reproduce),
+            runner: Runner::Function(crate::curvature::reproduce_gap),
         },
         Experiment {
             name: "curvature-smooth",
             about: "Adam vs SGD-momentum on (L0,L1)-smooth cosh problems: lr sweeps, deterministic and noisy, SVG of gradient norm",
-            runner: Runner::Function(optlab_curvature::smooth_report::reproduce),
+            runner: Runner::Function(crate::curvature::reproduce_smooth),
         },
         Experiment {
             name: "semiopen",
             about: "SCARA on a pre-trained tiny Llama: RD(k) metric and chosen k, recovery attacks vs k over 3 seeds, public-only vs open customisation",
-            runner: Runner::Function(optlab_llm::semiopen::experiment::reproduce),
+            runner: Runner::Function(crate::semiopen::reproduce),
         },
         Experiment {
             name: "pdhg-net",
             about: "PDHG-Net trained on small PageRank LPs: PDHG iterations and time to 1e-4 on larger held-out LPs, cold vs warm start",
-            runner: Runner::Function(optlab_lp::pdhg_net::experiment::reproduce),
+            runner: Runner::Function(crate::lp::reproduce_pdhg_net),
         },
     ]
 }

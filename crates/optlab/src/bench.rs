@@ -11,7 +11,7 @@ use optlab_core::rng::Rng;
 use optlab_core::tokenizer::ByteTokenizer;
 use optlab_core::train::named_grads;
 
-use super::common::device;
+use crate::lm::common::device;
 
 /// Benchmarks.
 #[derive(Debug, clap::Args)]
@@ -38,45 +38,11 @@ enum BenchWhat {
         json: bool,
     },
     /// Optimizer step time and state bytes: AdamW vs Adam-mini vs MoFO (and baselines).
-    Optim {
-        /// Model presets to measure.
-        #[arg(long, default_values_t = ["tiny".to_string(), "small".to_string()])]
-        models: Vec<String>,
-        /// Timed steps per optimizer.
-        #[arg(long, default_value_t = 10)]
-        steps: usize,
-        /// JSON output.
-        #[arg(long)]
-        json: bool,
-    },
+    Optim(crate::optim::BenchOptimArgs),
     /// Cost of one finite-difference Hessian-vector product in gradient evaluations (f64).
-    Hvp {
-        /// Model: mlp, cnn or transformer (the tiny Llama).
-        #[arg(long, value_enum, default_value = "transformer")]
-        model: optlab_curvature::objective::ModelKind,
-        /// Batch size (sequences of 32 tokens for the transformer).
-        #[arg(long, default_value_t = 8)]
-        batch: usize,
-        /// Timed repetitions (medians are reported).
-        #[arg(long, default_value_t = 5)]
-        reps: usize,
-        /// Seed of weights, data and direction.
-        #[arg(long, default_value_t = 0)]
-        seed: u64,
-        /// JSON output (the output is always JSON; kept for symmetry).
-        #[arg(long)]
-        json: bool,
-    },
+    Hvp(crate::curvature::BenchHvpArgs),
     /// Solve every MPS file in a folder: solved count and shifted geometric mean time.
-    Lp(optlab_lp::bench::BenchLpArgs),
-}
-
-/// Peak resident set size of this process so far (VmHWM), in bytes.
-pub fn peak_rss_bytes() -> Option<u64> {
-    let s = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb * 1024)
+    Lp(crate::lp::BenchLpArgs),
 }
 
 fn time_steps(
@@ -114,7 +80,7 @@ fn time_steps(
     Ok(serde_json::json!({
         "size": size, "ops": ops, "parameters": n, "batch": batch, "seq_len": seq,
         "seconds_per_step": secs, "tokens_per_s": (batch * seq) as f64 / secs,
-        "param_grad_adam_bytes": n * 4 * 4, "peak_rss_bytes": peak_rss_bytes(),
+        "param_grad_adam_bytes": n * 4 * 4, "peak_rss_bytes": optlab_core::process::peak_rss_bytes(),
     }))
 }
 
@@ -158,18 +124,8 @@ pub fn run(a: BenchArgs) -> Result<()> {
             );
             Ok(())
         }
-        BenchWhat::Optim {
-            models,
-            steps,
-            json,
-        } => optlab_optim::bench::bench(&models, steps.max(1), json).map(|_| ()),
-        BenchWhat::Lp(a) => optlab_lp::bench::run_bench(&a).map(|_| ()),
-        BenchWhat::Hvp {
-            model,
-            batch,
-            reps,
-            seed,
-            json: _,
-        } => optlab_curvature::cli::bench(model, batch, reps, seed),
+        BenchWhat::Optim(a) => crate::optim::run_bench(a),
+        BenchWhat::Lp(a) => crate::lp::run_bench(&a).map(|_| ()),
+        BenchWhat::Hvp(a) => crate::curvature::run_bench(a),
     }
 }

@@ -9,7 +9,8 @@ use crate::error::{CoreError, Result};
 use crate::rng::Rng;
 use crate::tokenizer::Tokenizer;
 
-const SUBJECTS: &[&str] = &[
+/// Sentence subjects of the embedded corpus (also the topics of the SFT open-ended prompts).
+pub const SUBJECTS: &[&str] = &[
     "the fox",
     "a small bird",
     "the old farmer",
@@ -19,7 +20,8 @@ const SUBJECTS: &[&str] = &[
     "the teacher",
     "our neighbour",
 ];
-const VERBS: &[&str] = &[
+/// Verbs of the embedded corpus.
+pub const VERBS: &[&str] = &[
     "sees",
     "follows",
     "paints",
@@ -29,7 +31,8 @@ const VERBS: &[&str] = &[
     "remembers",
     "builds",
 ];
-const OBJECTS: &[&str] = &[
+/// Sentence objects of the embedded corpus.
+pub const OBJECTS: &[&str] = &[
     "the river",
     "a wooden box",
     "three apples",
@@ -39,7 +42,8 @@ const OBJECTS: &[&str] = &[
     "two stones",
     "a paper boat",
 ];
-const PLACES: &[&str] = &[
+/// Closing phrases (time or place) of the embedded corpus.
+pub const PLACES: &[&str] = &[
     "in the morning",
     "near the hill",
     "after the rain",

@@ -1,12 +1,11 @@
-//! The resumable training loop and what it needs: optimizer interface, a baseline AdamW,
-//! learning-rate schedule, checkpoints and JSON-lines metrics.
+//! The resumable training loop and what it needs: the optimizer interface (the optimizers
+//! themselves live in `optlab-optim`), learning-rate schedule, checkpoints and JSON-lines
+//! metrics.
 
-mod adamw;
 mod checkpoint;
 mod schedule;
 mod trainer;
 
-pub use adamw::{AdamW, AdamWConfig};
 pub use checkpoint::{Checkpoint, TrainState};
 pub use schedule::CosineSchedule;
 pub use trainer::{evaluate, train_lm, TrainConfig, TrainSummary};
@@ -58,5 +57,3 @@ pub fn global_norm(grads: &NamedGrads) -> Result<f64> {
     Ok(sq.sqrt())
 }
 
-#[cfg(test)]
-mod tests;

@@ -7,7 +7,8 @@ use candle_core::{DType, Device};
 use optlab_core::data::{generated_corpus, unigram_entropy, TokenDataset};
 use optlab_core::models::{Llama, LlamaConfig};
 use optlab_core::tokenizer::ByteTokenizer;
-use optlab_core::train::{train_lm, AdamW, AdamWConfig, CosineSchedule, TrainConfig};
+use optlab_core::train::{train_lm, CosineSchedule, TrainConfig};
+use optlab_optim::{AdamW, OptimConfig};
 
 /// Run registered experiments on embedded data.
 #[derive(Debug, clap::Args)]
@@ -126,7 +127,11 @@ fn train_demo(quick: bool, out: &Path) -> Result<serde_json::Value> {
         &Device::Cpu,
         0,
     )?;
-    let mut opt = AdamW::new(m.params(), AdamWConfig::default());
+    let ocfg = OptimConfig {
+        weight_decay: 0.1,
+        ..OptimConfig::default()
+    };
+    let mut opt = AdamW::new(m.params(), ocfg)?;
     let base = TrainConfig::short(steps, batch, 64, 3e-3, out.join("train-demo"));
     let cfg = TrainConfig {
         schedule: CosineSchedule {

@@ -1,5 +1,5 @@
 //! Time the phases of one tiny training step (forward, loss, backward, AdamW) and a few
-//! isolated pieces, to see where a step's time goes. `cargo run --release -p optlab-core
+//! isolated pieces, to see where a step's time goes. `cargo run --release -p optlab-optim
 //! --example profile_step -- [tiny|small] [batch] [seq]`.
 
 use std::time::Instant;
@@ -9,7 +9,8 @@ use optlab_core::data::{generated_corpus, TokenDataset};
 use optlab_core::models::{lm_loss, Llama, LlamaConfig};
 use optlab_core::rng::Rng;
 use optlab_core::tokenizer::ByteTokenizer;
-use optlab_core::train::{named_grads, AdamW, AdamWConfig, TrainOptimizer};
+use optlab_core::train::{named_grads, TrainOptimizer};
+use optlab_optim::{AdamW, OptimConfig};
 
 fn time<T>(label: &str, reps: usize, mut f: impl FnMut() -> T) -> T {
     let mut out = f();
@@ -20,6 +21,14 @@ fn time<T>(label: &str, reps: usize, mut f: impl FnMut() -> T) -> T {
     let ms = t0.elapsed().as_secs_f64() * 1e3 / reps as f64;
     println!("{label:<40} {ms:9.2} ms");
     out
+}
+
+/// The training loop's AdamW setting: PyTorch betas and epsilon, weight decay 0.1.
+fn adamw_config() -> OptimConfig {
+    OptimConfig {
+        weight_decay: 0.1,
+        ..OptimConfig::default()
+    }
 }
 
 fn main() -> anyhow::Result<()> {
@@ -46,7 +55,7 @@ fn main() -> anyhow::Result<()> {
     });
     let grads = lm_loss(&m.forward(&x)?, &y)?.backward()?;
     let g = named_grads(m.params(), &grads);
-    let mut opt = AdamW::new(m.params(), AdamWConfig::default());
+    let mut opt = AdamW::new(m.params(), adamw_config())?;
     time("adamw step", reps, || opt.step(&g, 1e-3).unwrap());
     let h = m.embed_tokens(&x)?;
     time("embed", reps, || m.embed_tokens(&x).unwrap());
@@ -122,7 +131,7 @@ fn compare(cfg: &LlamaConfig, batch: usize, seq: usize) -> anyhow::Result<()> {
     for round in 0..3 {
         for ops in [OpsMode::Fused, OpsMode::Basic] {
             let m = Llama::new(cfg, DType::F32, &dev, 0)?.with_ops(ops);
-            let mut opt = AdamW::new(m.params(), AdamWConfig::default());
+            let mut opt = AdamW::new(m.params(), adamw_config())?;
             let t0 = Instant::now();
             for _ in 0..3 {
                 let g = lm_loss(&m.forward(&x)?, &y)?.backward()?;

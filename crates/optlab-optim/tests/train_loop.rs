@@ -1,12 +1,17 @@
-use crate::report::Silent;
+//! The training loop (`optlab_core::train::train_lm`) with optlab-optim's AdamW: bit-exact
+//! resume, the non-finite stop, checkpoint errors, and that it learns at all.
+
 use std::path::PathBuf;
 
 use candle_core::{DType, Device};
-
-use super::*;
-use crate::data::{generated_corpus, unigram_entropy, TokenDataset};
-use crate::models::{Llama, LlamaConfig};
-use crate::tokenizer::ByteTokenizer;
+use optlab_core::data::{generated_corpus, unigram_entropy, TokenDataset};
+use optlab_core::models::{Llama, LlamaConfig};
+use optlab_core::params::ParamStore;
+use optlab_core::report::Silent;
+use optlab_core::tokenizer::ByteTokenizer;
+use optlab_core::train::{train_lm, CosineSchedule, TrainConfig};
+use optlab_optim::{AdamW, OptimConfig};
+use tempfile::TempDir;
 
 fn small_cfg() -> LlamaConfig {
     LlamaConfig {
@@ -24,10 +29,19 @@ fn small_cfg() -> LlamaConfig {
     }
 }
 
-fn run_dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("optlab-train-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    d
+/// A fresh run folder inside a temporary directory that is removed when the test ends.
+fn run_dir(tmp: &TempDir, name: &str) -> PathBuf {
+    tmp.path().join(name)
+}
+
+/// AdamW as the training loop used it before the optimizers moved out of core: PyTorch
+/// betas and epsilon, decoupled weight decay 0.1.
+fn adamw(store: &ParamStore) -> AdamW {
+    let cfg = OptimConfig {
+        weight_decay: 0.1,
+        ..OptimConfig::default()
+    };
+    AdamW::new(store, cfg).unwrap()
 }
 
 fn config(out: PathBuf, steps: usize, lr: f64) -> TrainConfig {
@@ -60,21 +74,22 @@ fn dataset() -> TokenDataset {
 #[test]
 fn interrupted_and_resumed_run_matches_uninterrupted_run() {
     let data = dataset();
-    let full_dir = run_dir("full");
+    let tmp = TempDir::new().unwrap();
+    let full_dir = run_dir(&tmp, "full");
     let m = Llama::new(&small_cfg(), DType::F32, &Device::Cpu, 1).unwrap();
-    let mut opt = AdamW::new(m.params(), AdamWConfig::default());
+    let mut opt = adamw(m.params());
     let full = train_lm(&m, &data, &mut opt, &config(full_dir, 6, 3e-3), &Silent).unwrap();
 
-    let dir = run_dir("split");
+    let dir = run_dir(&tmp, "split");
     let m = Llama::new(&small_cfg(), DType::F32, &Device::Cpu, 1).unwrap();
-    let mut opt = AdamW::new(m.params(), AdamWConfig::default());
+    let mut opt = adamw(m.params());
     let mut cfg = config(dir.clone(), 6, 3e-3);
     cfg.stop_after = Some(3);
     let first = train_lm(&m, &data, &mut opt, &cfg, &Silent).unwrap();
     assert_eq!(first.steps_done, 3);
     // A fresh process: new model and optimizer, everything restored from disk.
     let m = Llama::new(&small_cfg(), DType::F32, &Device::Cpu, 99).unwrap();
-    let mut opt = AdamW::new(m.params(), AdamWConfig::default());
+    let mut opt = adamw(m.params());
     cfg.stop_after = None;
     cfg.resume = true;
     let second = train_lm(&m, &data, &mut opt, &cfg, &Silent).unwrap();
@@ -87,9 +102,10 @@ fn interrupted_and_resumed_run_matches_uninterrupted_run() {
 #[test]
 fn non_finite_training_stops_with_the_step_and_keeps_the_good_checkpoint() {
     let data = dataset();
-    let dir = run_dir("nan");
+    let tmp = TempDir::new().unwrap();
+    let dir = run_dir(&tmp, "nan");
     let m = Llama::new(&small_cfg(), DType::F32, &Device::Cpu, 1).unwrap();
-    let mut opt = AdamW::new(m.params(), AdamWConfig::default());
+    let mut opt = adamw(m.params());
     let mut cfg = config(dir.clone(), 8, 1e-3);
     cfg.stop_after = Some(2);
     train_lm(&m, &data, &mut opt, &cfg, &Silent).unwrap();
@@ -113,9 +129,10 @@ fn non_finite_training_stops_with_the_step_and_keeps_the_good_checkpoint() {
 #[test]
 fn resume_without_or_with_corrupt_checkpoint_names_the_problem() {
     let data = dataset();
-    let dir = run_dir("corrupt");
+    let tmp = TempDir::new().unwrap();
+    let dir = run_dir(&tmp, "corrupt");
     let m = Llama::new(&small_cfg(), DType::F32, &Device::Cpu, 1).unwrap();
-    let mut opt = AdamW::new(m.params(), AdamWConfig::default());
+    let mut opt = adamw(m.params());
     let mut cfg = config(dir.clone(), 2, 1e-3);
     cfg.resume = true;
     let err = train_lm(&m, &data, &mut opt, &cfg, &Silent)
@@ -138,9 +155,10 @@ fn resume_without_or_with_corrupt_checkpoint_names_the_problem() {
 #[test]
 fn training_beats_the_unigram_entropy() {
     let data = dataset();
+    let tmp = TempDir::new().unwrap();
     let m = Llama::new(&small_cfg(), DType::F32, &Device::Cpu, 5).unwrap();
-    let mut opt = AdamW::new(m.params(), AdamWConfig::default());
-    let mut cfg = config(run_dir("learn"), 60, 1e-2);
+    let mut opt = adamw(m.params());
+    let mut cfg = config(run_dir(&tmp, "learn"), 60, 1e-2);
     cfg.ckpt_every = 0;
     let s = train_lm(&m, &data, &mut opt, &cfg, &Silent).unwrap();
     let h = unigram_entropy(data.train_tokens());

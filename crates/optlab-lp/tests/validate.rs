@@ -151,9 +151,12 @@ fn bad_kkt_norms() {
     }
 }
 
+/// Sets one restart parameter out of range.
+type Spoil = fn(&mut RestartParams);
+
 #[test]
 fn restart_parameters_out_of_range() {
-    let cases: [(&str, fn(&mut RestartParams)); 8] = [
+    let cases: [(&str, Spoil); 8] = [
         ("sufficient_reduction", |r| r.sufficient_reduction = 0.0),
         ("necessary_reduction", |r| r.necessary_reduction = 1.5),
         ("halpern_necessary_reduction", |r| {

@@ -1,7 +1,7 @@
 //! Typed errors of the solve facade: options that cannot run, and a thread pool that cannot
 //! be built.
 
-/// Why [`crate::solve`] refused to run.
+/// Why the solve facade (`solve`) refused to run.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum LpError {
     /// `check_every` is zero (termination would never be checked).
@@ -48,7 +48,7 @@ pub enum LpError {
     /// A restart parameter is out of its range.
     #[error("restart parameter {name} = {value} is outside {range}")]
     BadRestartParam {
-        /// The field of [`crate::RestartParams`].
+        /// The field of `RestartParams`.
         name: &'static str,
         /// The value given.
         value: f64,

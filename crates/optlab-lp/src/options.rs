@@ -1,4 +1,4 @@
-//! Solver options, their defaults, and the checks [`crate::solve`] runs before solving.
+//! Solver options, their defaults, and the checks the solve facade runs before solving.
 
 use crate::error::LpError;
 use crate::kkt::OptimalityNorm;

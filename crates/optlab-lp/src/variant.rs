@@ -1,5 +1,5 @@
 //! Runs the chosen PDHG variant on a problem, without presolve or thread-pool set-up (the
-//! facade in [`crate::solve`] does those).
+//! facade does those).
 
 use crate::model::LpProblem;
 use crate::options::{Algorithm, SolveOptions};

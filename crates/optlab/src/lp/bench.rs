@@ -8,7 +8,7 @@ use optlab_lp::bench::{
 use optlab_lp::{Algorithm, SolveOptions};
 use std::path::PathBuf;
 
-use super::args::NormArg;
+use super::choices::NormArg;
 
 /// Arguments of `optlab bench lp`.
 #[derive(clap::Args, Debug, Clone)]

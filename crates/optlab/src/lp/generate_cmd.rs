@@ -1,6 +1,7 @@
 //! `optlab lp generate`: build an instance of a generated family and write it as MPS.
 
-use super::args::{FamilyArg, GenerateArgs};
+use super::args::GenerateArgs;
+use super::choices::FamilyArg;
 use anyhow::{bail, Context};
 use optlab_lp::generate::{pagerank, planted};
 use optlab_lp::{write_mps_file, Family, LpProblem};

@@ -3,6 +3,7 @@
 
 mod args;
 mod bench;
+mod choices;
 mod generate_cmd;
 mod net_train;
 mod reproduce;

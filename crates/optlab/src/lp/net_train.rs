@@ -1,6 +1,6 @@
 //! `optlab lp net-train` and the `--warm-start pdhg-net:DIR` stage of `optlab lp solve`.
 
-use super::args::FamilyArg;
+use super::choices::FamilyArg;
 use crate::progress::Bars;
 use anyhow::bail;
 use optlab_lp::pdhg_net::model::NetShape;

@@ -24,6 +24,16 @@ fn reflect_towards(cur: &mut [f64], h: &[f64], a0: &[f64], wa: f64, wb: f64) {
     }
 }
 
+/// The reflected Halpern update `z ← (k+1)/(k+2)·(2ẑ − z) + 1/(k+2)·z₀`, applied to the
+/// cached products too.
+fn halpern_update(z: &mut Point, hat: &Point, anchor: &Point, k: usize) {
+    let (wa, wb) = ((k + 1) as f64 / (k + 2) as f64, 1.0 / (k + 2) as f64);
+    reflect_towards(&mut z.x, &hat.x, &anchor.x, wa, wb);
+    reflect_towards(&mut z.y, &hat.y, &anchor.y, wa, wb);
+    reflect_towards(&mut z.ax, &hat.ax, &anchor.ax, wa, wb);
+    reflect_towards(&mut z.aty, &hat.aty, &anchor.aty, wa, wb);
+}
+
 /// The PID controller on `ln ω`: its integral term.
 struct PrimalWeightPid {
     integral: f64,
@@ -57,9 +67,25 @@ impl Solver<'_> {
         }
     }
 
-    /// Runs restarted reflected Halpern PDHG.
-    pub(crate) fn run_halpern(&self) -> LpSolution {
-        let opts = self.opts;
+    /// The verdict of a check on the operator output `hat`.
+    fn halpern_verdict(
+        &self,
+        hat: &Point,
+        anchor: &Point,
+        iters: usize,
+        restarts: usize,
+    ) -> Option<LpSolution> {
+        if has_non_finite(hat) {
+            return Some(self.finish(Status::NumericalError, anchor, iters, restarts));
+        }
+        if self.is_optimal(hat) {
+            return Some(self.finish(Status::Optimal, hat, iters, restarts));
+        }
+        self.check_stop(hat, anchor, hat, iters, restarts)
+    }
+
+    /// The constant step `0.998/‖A‖₂` and the initial primal weight `(1 + ‖c‖)/(1 + ‖b‖)`.
+    fn halpern_step_and_weight(&self) -> (f64, f64) {
         let norm_a = self.s.a.norm2_estimate(&self.s.at, NORM_ESTIMATE_ITERS);
         let eta = if norm_a > 0.0 {
             STEP_FRACTION / norm_a
@@ -67,7 +93,13 @@ impl Solver<'_> {
             1.0
         };
         let (bn, cn) = data_norms(&self.scaled_view());
-        let mut omega = (1.0 + cn) / (1.0 + bn);
+        (eta, (1.0 + cn) / (1.0 + bn))
+    }
+
+    /// Runs restarted reflected Halpern PDHG.
+    pub(crate) fn run_halpern(&self) -> LpSolution {
+        let (opts, restart) = (self.opts, &self.opts.restart);
+        let (eta, mut omega) = self.halpern_step_and_weight();
         let mut z = self.initial_point();
         let mut hat = z.clone();
         let mut anchor = z.clone();
@@ -77,24 +109,13 @@ impl Solver<'_> {
         let mut first_check = true;
         loop {
             let mv = self.halpern_operator(&z, &mut hat, eta, omega);
-            // z ← (k+1)/(k+2)·(2ẑ − z) + 1/(k+2)·z₀, applied to the cached products too.
-            let (wa, wb) = ((k + 1) as f64 / (k + 2) as f64, 1.0 / (k + 2) as f64);
-            reflect_towards(&mut z.x, &hat.x, &anchor.x, wa, wb);
-            reflect_towards(&mut z.y, &hat.y, &anchor.y, wa, wb);
-            reflect_towards(&mut z.ax, &hat.ax, &anchor.ax, wa, wb);
-            reflect_towards(&mut z.aty, &hat.aty, &anchor.aty, wa, wb);
+            halpern_update(&mut z, &hat, &anchor, k);
             iters += 1;
             k += 1;
             if iters % opts.check_every != 0 && iters < opts.iteration_limit {
                 continue;
             }
-            if has_non_finite(&hat) {
-                return self.finish(Status::NumericalError, &anchor, iters, restarts);
-            }
-            if self.is_optimal(&hat) {
-                return self.finish(Status::Optimal, &hat, iters, restarts);
-            }
-            if let Some(sol) = self.check_stop(&hat, &anchor, &hat, iters, restarts) {
+            if let Some(sol) = self.halpern_verdict(&hat, &anchor, iters, restarts) {
                 return sol;
             }
             // Fixed-point residual ‖z − T(z)‖_P (times √η), from the last operator call.
@@ -108,13 +129,12 @@ impl Solver<'_> {
                 length: k,
                 total: iters,
             };
-            let restart = first_check
-                || opts
-                    .restart
-                    .should_restart(progress, opts.restart.halpern_necessary_reduction);
+            // The first check always restarts: it sets the epoch's reference residual.
+            let necessary = restart.halpern_necessary_reduction;
+            let restart_now = first_check || restart.should_restart(progress, necessary);
             first_check = false;
             r_prev = r;
-            if restart {
+            if restart_now {
                 omega = self.pid_primal_weight(&mut pid, omega, &hat, &anchor);
                 anchor = hat.clone();
                 z = hat.clone();

@@ -63,75 +63,126 @@ impl Solver<'_> {
         }
     }
 
+    /// The first step size: `1/‖A‖_max` of the scaled matrix.
+    fn initial_step(&self) -> f64 {
+        let max_abs = self.s.a.values.iter().fold(0.0f64, |a, v| a.max(v.abs()));
+        if max_abs > 0.0 {
+            1.0 / max_abs
+        } else {
+            1.0
+        }
+    }
+
+    /// The verdict of a check: optimal at the iterate or the average, or another stop.
+    fn averaged_verdict(
+        &self,
+        z: &Point,
+        avg: &Point,
+        epoch: &AveragedEpoch,
+        iters: usize,
+        restarts: usize,
+    ) -> Option<LpSolution> {
+        if has_non_finite(z) {
+            return Some(self.finish(Status::NumericalError, &epoch.anchor, iters, restarts));
+        }
+        for cand in [z, avg] {
+            if self.is_optimal(cand) {
+                return Some(self.finish(Status::Optimal, cand, iters, restarts));
+            }
+        }
+        self.check_stop(z, &epoch.anchor, avg, iters, restarts)
+    }
+
     /// Runs restarted averaged PDHG.
     pub(crate) fn run_averaged(&self) -> LpSolution {
-        let (m, n) = (self.s.a.nrows, self.s.a.ncols);
         let opts = self.opts;
-        let max_abs = self.s.a.values.iter().fold(0.0f64, |a, v| a.max(v.abs()));
-        let mut eta = if max_abs > 0.0 { 1.0 / max_abs } else { 1.0 };
+        let mut eta = self.initial_step();
         let (bn, cn) = data_norms(&self.scaled_view());
         let mut omega = if bn > 1e-10 && cn > 1e-10 {
             cn / bn
         } else {
             1.0
         };
-        let scaled_norms = (bn, cn);
+        let norms = (bn, cn);
         let mut z = self.initial_point();
         let mut next = z.clone();
-        let mut anchor = z.clone();
-        let mut sum = Point::zeros(m, n);
-        let mut weight = 0.0;
-        let mut anchor_kkt = self.weighted_kkt(&z, omega, scaled_norms);
-        let mut prev_kkt = f64::INFINITY;
-        let (mut iters, mut attempts, mut restarts, mut epoch_start) =
-            (0usize, 0usize, 0usize, 0usize);
+        let mut epoch = AveragedEpoch::new(z.clone(), self.weighted_kkt(&z, omega, norms), 0);
+        let (mut iters, mut attempts, mut restarts) = (0usize, 0usize, 0usize);
         loop {
             let used = self.adaptive_step(&z, &mut next, &mut eta, omega, &mut attempts);
             std::mem::swap(&mut z, &mut next);
-            sum.axpy(used, &z);
-            weight += used;
+            epoch.add(used, &z);
             iters += 1;
             if iters % opts.check_every != 0 && iters < opts.iteration_limit {
                 continue;
             }
-            if has_non_finite(&z) {
-                return self.finish(Status::NumericalError, &anchor, iters, restarts);
-            }
-            let avg = sum.scaled(1.0 / weight);
-            for cand in [&z, &avg] {
-                if self.is_optimal(cand) {
-                    return self.finish(Status::Optimal, cand, iters, restarts);
-                }
-            }
-            if let Some(sol) = self.check_stop(&z, &anchor, &avg, iters, restarts) {
+            let avg = epoch.average();
+            if let Some(sol) = self.averaged_verdict(&z, &avg, &epoch, iters, restarts) {
                 return sol;
             }
-            let kz = self.weighted_kkt(&z, omega, scaled_norms);
-            let ka = self.weighted_kkt(&avg, omega, scaled_norms);
+            let kz = self.weighted_kkt(&z, omega, norms);
+            let ka = self.weighted_kkt(&avg, omega, norms);
             let (cand, kc) = if ka < kz { (avg, ka) } else { (z.clone(), kz) };
-            let progress = EpochProgress {
-                first: anchor_kkt,
-                previous: prev_kkt,
-                current: kc,
-                length: iters - epoch_start,
-                total: iters,
-            };
-            prev_kkt = kc;
+            let progress = epoch.progress(kc, iters);
+            epoch.previous_kkt = kc;
             if opts
                 .restart
                 .should_restart(progress, opts.restart.necessary_reduction)
             {
-                let d = cand.minus(&anchor);
+                let d = cand.minus(&epoch.anchor);
                 omega = self.updated_primal_weight(omega, norm2(&d.x), norm2(&d.y));
                 z = cand;
-                anchor = z.clone();
-                sum = Point::zeros(m, n);
-                weight = 0.0;
-                anchor_kkt = self.weighted_kkt(&z, omega, scaled_norms);
-                prev_kkt = f64::INFINITY;
-                epoch_start = iters;
+                epoch = AveragedEpoch::new(z.clone(), self.weighted_kkt(&z, omega, norms), iters);
                 restarts += 1;
             }
+        }
+    }
+}
+
+/// The current epoch of averaged PDHG: its anchor, the step-weighted sum of its iterates, and
+/// the restart measure at its start and at the previous check.
+struct AveragedEpoch {
+    anchor: Point,
+    sum: Point,
+    weight: f64,
+    first_kkt: f64,
+    previous_kkt: f64,
+    start: usize,
+}
+
+impl AveragedEpoch {
+    /// An epoch starting at `anchor` (restart measure `first_kkt`) after `start` iterations.
+    fn new(anchor: Point, first_kkt: f64, start: usize) -> Self {
+        let sum = Point::zeros(anchor.y.len(), anchor.x.len());
+        Self {
+            anchor,
+            sum,
+            weight: 0.0,
+            first_kkt,
+            previous_kkt: f64::INFINITY,
+            start,
+        }
+    }
+
+    /// Adds an iterate with weight `w` (its step size).
+    fn add(&mut self, w: f64, z: &Point) {
+        self.sum.axpy(w, z);
+        self.weight += w;
+    }
+
+    /// The weighted average of the epoch's iterates.
+    fn average(&self) -> Point {
+        self.sum.scaled(1.0 / self.weight)
+    }
+
+    /// Where the epoch stands when the candidate's measure is `current` after `total` iterations.
+    fn progress(&self, current: f64, total: usize) -> EpochProgress {
+        EpochProgress {
+            first: self.first_kkt,
+            previous: self.previous_kkt,
+            current,
+            length: total - self.start,
+            total,
         }
     }
 }

@@ -60,63 +60,45 @@ pub(crate) struct EpochProgress {
 impl RestartParams {
     /// Checks every field's range.
     pub fn validate(&self) -> Result<(), LpError> {
-        let fraction = "(0, 1]";
-        let open_unit = "[0, 1)";
-        let unit = "[0, 1]";
-        let checks: [(&'static str, f64, &'static str, bool); 8] = [
-            (
-                "sufficient_reduction",
-                self.sufficient_reduction,
-                fraction,
-                in_fraction(self.sufficient_reduction),
-            ),
-            (
-                "necessary_reduction",
-                self.necessary_reduction,
-                fraction,
-                in_fraction(self.necessary_reduction),
-            ),
-            (
-                "halpern_necessary_reduction",
-                self.halpern_necessary_reduction,
-                fraction,
-                in_fraction(self.halpern_necessary_reduction),
-            ),
-            (
-                "artificial_restart_fraction",
-                self.artificial_restart_fraction,
-                fraction,
-                in_fraction(self.artificial_restart_fraction),
-            ),
-            (
-                "primal_weight_smoothing",
-                self.primal_weight_smoothing,
-                unit,
-                (0.0..=1.0).contains(&self.primal_weight_smoothing),
-            ),
-            (
-                "pid_proportional",
-                self.pid_proportional,
-                "[0, ∞)",
-                non_negative(self.pid_proportional),
-            ),
-            (
-                "pid_integral",
-                self.pid_integral,
-                "[0, ∞)",
-                non_negative(self.pid_integral),
-            ),
-            (
-                "pid_integral_decay",
-                self.pid_integral_decay,
-                open_unit,
-                (0.0..1.0).contains(&self.pid_integral_decay),
-            ),
-        ];
-        match checks.into_iter().find(|c| !c.3) {
-            Some((name, value, range, _)) => Err(LpError::BadRestartParam { name, value, range }),
-            None => Ok(()),
-        }
+        let fraction = |v: f64| v > 0.0 && v <= 1.0;
+        let unit = |v: f64| (0.0..=1.0).contains(&v);
+        let gain = |v: f64| v.is_finite() && v >= 0.0;
+        let below_one = |v: f64| (0.0..1.0).contains(&v);
+        check(
+            "sufficient_reduction",
+            self.sufficient_reduction,
+            "(0, 1]",
+            fraction,
+        )?;
+        check(
+            "necessary_reduction",
+            self.necessary_reduction,
+            "(0, 1]",
+            fraction,
+        )?;
+        let halpern = self.halpern_necessary_reduction;
+        check("halpern_necessary_reduction", halpern, "(0, 1]", fraction)?;
+        let artificial = self.artificial_restart_fraction;
+        check(
+            "artificial_restart_fraction",
+            artificial,
+            "(0, 1]",
+            fraction,
+        )?;
+        check(
+            "primal_weight_smoothing",
+            self.primal_weight_smoothing,
+            "[0, 1]",
+            unit,
+        )?;
+        check("pid_proportional", self.pid_proportional, "[0, ∞)", gain)?;
+        check("pid_integral", self.pid_integral, "[0, ∞)", gain)?;
+        check(
+            "pid_integral_decay",
+            self.pid_integral_decay,
+            "[0, 1)",
+            below_one,
+        )
     }
 
     /// The cuPDLP restart rule: a sufficient decay, a necessary decay that stalls, or an
@@ -128,10 +110,16 @@ impl RestartParams {
     }
 }
 
-fn in_fraction(v: f64) -> bool {
-    v > 0.0 && v <= 1.0
-}
-
-fn non_negative(v: f64) -> bool {
-    v.is_finite() && v >= 0.0
+/// `Ok` when `ok(value)`, else the error naming the field and its range.
+fn check(
+    name: &'static str,
+    value: f64,
+    range: &'static str,
+    ok: impl Fn(f64) -> bool,
+) -> Result<(), LpError> {
+    if ok(value) {
+        Ok(())
+    } else {
+        Err(LpError::BadRestartParam { name, value, range })
+    }
 }

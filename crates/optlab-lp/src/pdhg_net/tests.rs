@@ -157,7 +157,8 @@ fn training_reduces_the_loss_and_gradients_reach_every_layer() {
 
 #[test]
 fn saved_model_predicts_the_same_and_plugs_into_the_solver() {
-    let dir = std::env::temp_dir().join(format!("optlab-pdhgnet-{}", std::process::id()));
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = tmp.path().join("model");
     let o = TrainOptions {
         family: Family::Covering,
         size: 20,
@@ -211,7 +212,6 @@ fn saved_model_predicts_the_same_and_plugs_into_the_solver() {
         .expect("missing weights")
         .to_string();
     assert!(err.contains("missing") && !err.contains('\n'), "{err}");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

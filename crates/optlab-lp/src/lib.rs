@@ -53,7 +53,7 @@ mod presolved;
 pub mod restart;
 pub mod scaling;
 pub mod solution;
-pub mod solve;
+mod solve;
 mod solver;
 pub mod sparse;
 mod step;

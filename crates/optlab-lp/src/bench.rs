@@ -1,12 +1,18 @@
-//! `optlab bench lp`: solve every MPS file of a folder, report the solved count, the shifted
-//! geometric mean time, the iteration/sparse-product time ratio and, given reference objectives
-//! (HiGHS, from `scripts/lp-highs-ref.py`), whether each solved objective agrees with them.
+//! The benchmark behind `optlab bench lp`: solve every MPS file of a folder and summarise the
+//! solved count, the shifted geometric mean time, the iteration/sparse-product time ratio and,
+//! given reference objectives (HiGHS, from `scripts/lp-highs-ref.py`), whether each solved
+//! objective agrees with them. Nothing is printed: each finished instance is handed to a
+//! callback, and the summary is returned.
 
-use crate::kkt::OptimalityNorm;
+use crate::error::LpError;
+use crate::model::LpProblem;
 use crate::mps_read::{read_mps_file, MpsFormat};
-use crate::pdhg::solve;
-use crate::solution::{Algorithm, LpSolution, SolveOptions, Status};
-use anyhow::{bail, Context};
+use crate::options::SolveOptions;
+use crate::presolve::{presolve, Presolve};
+use crate::solution::{LpSolution, Status};
+use crate::solve::solve;
+use optlab_core::stats::{median, shifted_geomean};
+use serde::Serialize;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -14,64 +20,34 @@ use std::time::Instant;
 /// Default time limit per instance (unsolved instances count with this time in the SGM).
 pub const BENCH_TIME_LIMIT_S: f64 = 30.0;
 
-/// Arguments of `optlab bench lp`.
-#[derive(clap::Args, Debug, Clone)]
-#[command(
-    after_help = "Example:\n  python3 scripts/lp-highs-ref.py ../shared/data/netlib highs.json\n  \
-                        optlab bench lp --dir ../shared/data/netlib --tol 1e-4 --threads 1 \
-                        --reference highs.json --json"
-)]
-pub struct BenchLpArgs {
-    /// Folder of .mps / .mps.gz files.
-    #[arg(long)]
-    pub dir: PathBuf,
-    /// Relative KKT tolerance.
-    #[arg(long, default_value_t = 1e-4)]
-    pub tol: f64,
-    /// How residuals are measured against --tol (l2 or componentwise).
-    #[arg(long, value_enum, default_value_t = OptimalityNorm::default())]
-    pub norm: OptimalityNorm,
-    /// Time limit per instance in seconds.
-    #[arg(long, default_value_t = BENCH_TIME_LIMIT_S)]
-    pub time_limit: f64,
-    /// Worker threads (default: all cores).
-    #[arg(long)]
-    pub threads: Option<usize>,
-    /// Run presolve-lite before PDHG.
-    #[arg(long)]
-    pub presolve: bool,
-    /// Use the reflected Halpern variant instead of averaged PDHG.
-    #[arg(long)]
-    pub halpern: bool,
-    /// Reference objectives: JSON `{"instances": {FILE: {"status": "Optimal", "objective": v}}}`
-    /// as written by `scripts/lp-highs-ref.py`.
-    #[arg(long)]
-    pub reference: Option<PathBuf>,
-    /// Relative objective tolerance for agreement with the reference, `|f − f*| ≤ rtol·(1 + |f*|)`
-    /// (default: [`default_agree_rtol`] of `--tol`).
-    #[arg(long)]
-    pub agree_rtol: Option<f64>,
-    /// JSON output.
-    #[arg(long)]
-    pub json: bool,
-}
+/// Shift of the shifted geometric mean of solve times (seconds): "SGM10".
+pub const SGM_SHIFT_S: f64 = 10.0;
 
-impl BenchLpArgs {
-    /// Arguments with defaults for everything but the folder, tolerance and output format.
-    pub fn new(dir: &Path, tol: f64, json: bool) -> Self {
-        Self {
-            dir: dir.to_path_buf(),
-            tol,
-            norm: OptimalityNorm::default(),
-            time_limit: BENCH_TIME_LIMIT_S,
-            threads: None,
-            presolve: false,
-            halpern: false,
-            reference: None,
-            agree_rtol: None,
-            json,
-        }
-    }
+/// Errors of the benchmark's inputs (the folder and the reference file).
+#[derive(Debug, thiserror::Error)]
+pub enum BenchError {
+    /// A file or folder could not be read.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// The path involved.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The reference file is not the JSON `scripts/lp-highs-ref.py` writes.
+    #[error("{path}: {reason}")]
+    BadReference {
+        /// The reference file.
+        path: PathBuf,
+        /// What was wrong.
+        reason: String,
+    },
+    /// The folder holds no `.mps` or `.mps.gz` file.
+    #[error("no .mps or .mps.gz files in {0}")]
+    NoInstances(PathBuf),
+    /// The solve options were refused.
+    #[error(transparent)]
+    Solve(#[from] LpError),
 }
 
 /// The agreement threshold used when `--agree-rtol` is not given: `10·tol`, but no tighter than
@@ -89,13 +65,18 @@ pub fn relative_objective_difference(f: f64, reference: f64) -> f64 {
 
 /// Reads a reference file written by `scripts/lp-highs-ref.py`: file name → optimal objective
 /// (instances whose reference status is not optimal are left out).
-pub fn read_reference(path: &Path) -> anyhow::Result<HashMap<String, f64>> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let v: serde_json::Value =
-        serde_json::from_str(&text).with_context(|| format!("{}: not JSON", path.display()))?;
+pub fn read_reference(path: &Path) -> Result<HashMap<String, f64>, BenchError> {
+    let text = std::fs::read_to_string(path).map_err(|source| BenchError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let bad = |reason: &str| BenchError::BadReference {
+        path: path.to_path_buf(),
+        reason: reason.to_string(),
+    };
+    let v: serde_json::Value = serde_json::from_str(&text).map_err(|_| bad("not JSON"))?;
     let Some(inst) = v.get("instances").and_then(|i| i.as_object()) else {
-        bail!("{}: expected an \"instances\" object", path.display());
+        return Err(bad("expected an \"instances\" object"));
     };
     let mut out = HashMap::new();
     for (name, r) in inst {
@@ -110,17 +91,13 @@ pub fn read_reference(path: &Path) -> anyhow::Result<HashMap<String, f64>> {
     Ok(out)
 }
 
-/// Runs the benchmark and prints it (text or JSON); returns the JSON summary.
-pub fn run_bench(a: &BenchLpArgs) -> anyhow::Result<serde_json::Value> {
-    if a.tol.is_nan() || a.tol <= 0.0 || a.time_limit.is_nan() || a.time_limit <= 0.0 {
-        bail!("--tol and --time-limit must be positive");
-    }
-    let reference = match &a.reference {
-        Some(p) => Some(read_reference(p)?),
-        None => None,
-    };
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&a.dir)
-        .with_context(|| format!("cannot read directory {}", a.dir.display()))?
+/// The `.mps` and `.mps.gz` files of `dir`, sorted; an error when there are none.
+pub fn mps_files(dir: &Path) -> Result<Vec<PathBuf>, BenchError> {
+    let entries = std::fs::read_dir(dir).map_err(|source| BenchError::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let mut files: Vec<PathBuf> = entries
         .flatten()
         .map(|e| e.path())
         .filter(|p| {
@@ -130,141 +107,108 @@ pub fn run_bench(a: &BenchLpArgs) -> anyhow::Result<serde_json::Value> {
         .collect();
     files.sort();
     if files.is_empty() {
-        bail!("no .mps or .mps.gz files in {}", a.dir.display());
+        return Err(BenchError::NoInstances(dir.to_path_buf()));
     }
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(a.threads.unwrap_or(0))
-        .build()
-        .context("cannot build the thread pool")?;
-    pool.install(|| bench_files(a, &files, reference.as_ref()))
+    Ok(files)
 }
 
-fn bench_files(
-    a: &BenchLpArgs,
-    files: &[PathBuf],
-    reference: Option<&HashMap<String, f64>>,
-) -> anyhow::Result<serde_json::Value> {
-    let opts = SolveOptions {
-        tol: a.tol,
-        norm: a.norm,
-        time_limit: a.time_limit,
-        presolve: a.presolve,
-        algorithm: if a.halpern {
-            Algorithm::ReflectedHalpern
-        } else {
-            Algorithm::AveragedPdhg
-        },
-        ..Default::default()
-    };
-    let rtol = a.agree_rtol.unwrap_or_else(|| default_agree_rtol(a.tol));
-    let (mut times, mut solved, mut rows) = (Vec::new(), 0usize, Vec::new());
-    let (mut compared, mut agreed, mut disagree) = (0usize, 0usize, Vec::new());
-    for f in files {
-        let name = f
-            .file_name()
-            .map(|s| s.to_string_lossy().to_string())
-            .unwrap_or_default();
-        let p = match read_mps_file(f, MpsFormat::Auto) {
-            Ok(p) => p,
-            Err(e) => {
-                // A broken file counts as unsolved; the rest of the set still runs.
-                eprintln!("skipping {}: {e}", f.display());
-                times.push(a.time_limit);
-                rows.push(serde_json::json!({"file": name, "error": e.to_string()}));
-                continue;
-            }
-        };
-        // Presolve statistics: reduced size and `[fixed cols, dropped rows, singleton rows,
-        // free column singletons]` (presolve runs again inside the solve).
-        let presolved = if a.presolve {
-            match crate::presolve::presolve(&p) {
-                crate::presolve::Presolve::Reduced(r) => serde_json::json!({
-                    "rows": r.problem.num_rows(), "cols": r.problem.num_cols(), "ops": r.counts()}),
-                other => serde_json::json!(format!("{other:?}")),
-            }
-        } else {
-            serde_json::Value::Null
-        };
-        let sol = solve(&p, &opts);
-        let ok = sol.status == Status::Optimal;
-        solved += usize::from(ok);
-        times.push(if ok { sol.time_s } else { a.time_limit });
-        let ratio = iteration_to_spmv_ratio(&p, &sol);
-        let refobj = reference.and_then(|r| r.get(&name).copied());
-        let diff = refobj.map(|r| relative_objective_difference(sol.objective, r));
-        let agrees = match (ok, diff) {
-            (true, Some(d)) => {
-                compared += 1;
-                let yes = d <= rtol;
-                agreed += usize::from(yes);
-                if !yes {
-                    disagree.push(name.clone());
-                }
-                Some(yes)
-            }
-            _ => None,
-        };
-        if !a.json {
-            let agree_text = match (agrees, diff) {
-                (Some(y), Some(d)) => {
-                    format!("  ref diff {d:.1e} {}", if y { "ok" } else { "DIFFERS" })
-                }
-                _ => String::new(),
-            };
-            println!(
-                "{name:24} {:>16} obj {:>20.10e} iters {:>7} time {:>8.3} s  iter/spmv {ratio:.2}{agree_text}",
-                format!("{:?}", sol.status),
-                sol.objective,
-                sol.iterations,
-                sol.time_s
-            );
-        }
-        rows.push(serde_json::json!({"file": name, "status": sol.status, "objective": sol.objective,
-            "reference_objective": refobj, "rel_objective_diff": diff, "agrees": agrees,
-            "rel_primal": sol.kkt.rel_primal, "rel_dual": sol.kkt.rel_dual, "rel_gap": sol.kkt.rel_gap,
-            "abs_primal_residual": sol.kkt.primal_residual, "rows": p.num_rows(),
-            "cols": p.num_cols(), "presolved": presolved,
-            "iterations": sol.iterations, "time_s": sol.time_s, "iter_over_spmv": ratio}));
-    }
-    let sgm = crate::cli::shifted_geomean(&times, 10.0);
-    let ratios: Vec<f64> = rows
-        .iter()
-        .filter_map(|r| r["iter_over_spmv"].as_f64())
-        .filter(|v| v.is_finite())
-        .collect();
-    let median_ratio = median(ratios);
-    let threads = rayon::current_num_threads();
-    let v = serde_json::json!({"tol": a.tol, "threads": threads, "presolve": a.presolve,
-        "algorithm": opts.algorithm, "solved": solved, "total": files.len(), "sgm10_s": sgm,
-        "time_limit_s": a.time_limit, "median_iter_over_spmv": median_ratio,
-        "agree_rtol": rtol, "compared": compared, "agreed": agreed, "disagree": disagree,
-        "instances": rows});
-    if a.json {
-        println!("{v}");
-    } else {
-        println!(
-            "solved {solved}/{} at tol {:e}, SGM10 {sgm:.3} s ({threads} threads), median iter/spmv {median_ratio:.2}",
-            files.len(), a.tol
-        );
-        if reference.is_some() {
-            println!(
-                "objective agrees with the reference on {agreed}/{compared} solved (|f - f*| <= {rtol:e} (1 + |f*|)); differs: {disagree:?}"
-            );
-        }
-    }
-    Ok(v)
+/// One benchmarked instance (the JSON row of `optlab bench lp --json`).
+#[derive(Debug, Clone, Serialize)]
+pub struct InstanceResult {
+    /// File name.
+    pub file: String,
+    /// How the solve ended.
+    pub status: Status,
+    /// Objective in the problem's original sense.
+    pub objective: f64,
+    /// The reference objective, if the reference file has one.
+    pub reference_objective: Option<f64>,
+    /// [`relative_objective_difference`] to the reference.
+    pub rel_objective_diff: Option<f64>,
+    /// Whether a solved objective agrees with the reference (`None`: not compared).
+    pub agrees: Option<bool>,
+    /// Relative primal residual.
+    pub rel_primal: f64,
+    /// Relative dual residual.
+    pub rel_dual: f64,
+    /// Relative gap.
+    pub rel_gap: f64,
+    /// Absolute primal residual.
+    pub abs_primal_residual: f64,
+    /// Rows of the original problem.
+    pub rows: usize,
+    /// Columns of the original problem.
+    pub cols: usize,
+    /// Presolve statistics (see [`presolve_summary`]), or null without presolve.
+    pub presolved: serde_json::Value,
+    /// PDHG iterations.
+    pub iterations: usize,
+    /// Solve seconds.
+    pub time_s: f64,
+    /// [`iteration_to_spmv_ratio`].
+    pub iter_over_spmv: f64,
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
-    if v.is_empty() {
-        return f64::NAN;
+/// What happened to one file of the benchmark.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum InstanceOutcome {
+    /// The file was read and solved.
+    Solved(InstanceResult),
+    /// The file could not be read (it counts as unsolved; the rest of the set still runs).
+    Unreadable {
+        /// File name.
+        file: String,
+        /// Why it could not be read.
+        error: String,
+    },
+}
+
+/// The summary of `optlab bench lp` (its JSON output).
+#[derive(Debug, Clone, Serialize)]
+pub struct BenchReport {
+    /// Relative KKT tolerance.
+    pub tol: f64,
+    /// Worker threads of the pool the benchmark ran in.
+    pub threads: usize,
+    /// Whether presolve-lite ran.
+    pub presolve: bool,
+    /// The PDHG variant.
+    pub algorithm: crate::Algorithm,
+    /// Instances solved to optimality.
+    pub solved: usize,
+    /// Instances in the folder.
+    pub total: usize,
+    /// Shifted geometric mean time (unsolved instances count with the time limit).
+    pub sgm10_s: f64,
+    /// Time limit per instance.
+    pub time_limit_s: f64,
+    /// Median of the per-instance iteration/product time ratios.
+    pub median_iter_over_spmv: f64,
+    /// Agreement threshold used.
+    pub agree_rtol: f64,
+    /// Solved instances with a reference objective.
+    pub compared: usize,
+    /// Of those, how many agree.
+    pub agreed: usize,
+    /// File names of the solved instances that disagree with the reference.
+    pub disagree: Vec<String>,
+    /// One entry per file, in order.
+    pub instances: Vec<InstanceOutcome>,
+}
+
+/// Presolve statistics of `p`: reduced size and `[fixed cols, dropped rows, singleton rows,
+/// free column singletons]`, or the verdict when presolve decides the problem.
+pub fn presolve_summary(p: &LpProblem) -> serde_json::Value {
+    match presolve(p) {
+        Presolve::Reduced(r) => serde_json::json!({
+            "rows": r.problem.num_rows(), "cols": r.problem.num_cols(), "ops": r.counts()}),
+        other => serde_json::json!(format!("{other:?}")),
     }
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
 }
 
 /// Time per PDHG iteration divided by the time of one `A x` plus one `Aᵀ y` (same thread pool).
-fn iteration_to_spmv_ratio(p: &crate::LpProblem, sol: &LpSolution) -> f64 {
+pub fn iteration_to_spmv_ratio(p: &LpProblem, sol: &LpSolution) -> f64 {
     if sol.iterations == 0 {
         return f64::NAN;
     }
@@ -284,58 +228,131 @@ fn iteration_to_spmv_ratio(p: &crate::LpProblem, sol: &LpSolution) -> f64 {
     (sol.time_s / sol.iterations as f64) / spmv.max(1e-12)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// Reads and solves one file; an unreadable file is reported, not an error.
+fn bench_instance(
+    file: &Path,
+    opts: &SolveOptions,
+    reference: Option<&HashMap<String, f64>>,
+    rtol: f64,
+) -> Result<InstanceOutcome, LpError> {
+    let name = file
+        .file_name()
+        .map(|s| s.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let p = match read_mps_file(file, MpsFormat::Auto) {
+        Ok(p) => p,
+        Err(e) => {
+            let error = e.to_string();
+            return Ok(InstanceOutcome::Unreadable { file: name, error });
+        }
+    };
+    // Presolve runs again inside the solve; this is only the statistics.
+    let presolved = if opts.presolve {
+        presolve_summary(&p)
+    } else {
+        serde_json::Value::Null
+    };
+    let sol = solve(&p, opts)?;
+    let reference_objective = reference.and_then(|r| r.get(&name).copied());
+    let rel_objective_diff =
+        reference_objective.map(|r| relative_objective_difference(sol.objective, r));
+    let agrees = match (sol.status, rel_objective_diff) {
+        (Status::Optimal, Some(d)) => Some(d <= rtol),
+        _ => None,
+    };
+    Ok(InstanceOutcome::Solved(InstanceResult {
+        file: name,
+        status: sol.status,
+        objective: sol.objective,
+        reference_objective,
+        rel_objective_diff,
+        agrees,
+        rel_primal: sol.kkt.rel_primal,
+        rel_dual: sol.kkt.rel_dual,
+        rel_gap: sol.kkt.rel_gap,
+        abs_primal_residual: sol.kkt.primal_residual,
+        rows: p.num_rows(),
+        cols: p.num_cols(),
+        presolved,
+        iterations: sol.iterations,
+        time_s: sol.time_s,
+        iter_over_spmv: iteration_to_spmv_ratio(&p, &sol),
+    }))
+}
 
-    #[test]
-    fn agreement_rule_and_reference_file() {
-        assert_eq!(default_agree_rtol(1e-4), 1e-3);
-        assert_eq!(default_agree_rtol(1e-9), 1e-7);
-        assert!((relative_objective_difference(-697.2, -664.2) - 33.0 / 665.2).abs() < 1e-12);
-        let dir = std::env::temp_dir().join(format!("optlab-lp-ref-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        let f = dir.join("ref.json");
-        std::fs::write(
-            &f,
-            r#"{"instances": {"a.mps": {"status": "Optimal", "objective": 2.5},
-                "b.mps": {"status": "Infeasible", "objective": 0}, "c.mps": {"status": "read_error"}}}"#,
-        )
-        .expect("write");
-        let r = read_reference(&f).expect("reference");
-        assert_eq!(r.len(), 1);
-        assert_eq!(r.get("a.mps"), Some(&2.5));
-        std::fs::write(&f, r#"{"x": 1}"#).expect("write");
-        assert!(read_reference(&f).is_err());
-        let _ = std::fs::remove_dir_all(&dir);
+/// Benchmarks `files` with `opts` in the current rayon pool, calling `on_instance` after each
+/// file; `agree_rtol` defaults to [`default_agree_rtol`] of `opts.tol`.
+pub fn bench_files(
+    files: &[PathBuf],
+    opts: &SolveOptions,
+    reference: Option<&HashMap<String, f64>>,
+    agree_rtol: Option<f64>,
+    on_instance: &mut dyn FnMut(&InstanceOutcome),
+) -> Result<BenchReport, BenchError> {
+    let rtol = agree_rtol.unwrap_or_else(|| default_agree_rtol(opts.tol));
+    let mut instances = Vec::with_capacity(files.len());
+    for f in files {
+        let outcome = bench_instance(f, opts, reference, rtol)?;
+        on_instance(&outcome);
+        instances.push(outcome);
     }
+    Ok(summarize(opts, rtol, instances))
+}
 
-    #[test]
-    fn bench_reports_agreement_per_instance() {
-        use crate::generate::{planted, PlantedKind};
-        let dir = std::env::temp_dir().join(format!("optlab-lp-agree-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        let g = planted(PlantedKind::Covering, 20, 30, 0.2, 3);
-        crate::write_mps_file(&g.problem, &dir.join("a.mps")).expect("write a");
-        crate::write_mps_file(&g.problem, &dir.join("b.mps")).expect("write b");
-        // a.mps: the planted optimum; b.mps: a reference 1% off, which must be flagged.
-        let reference = serde_json::json!({"instances": {
-            "a.mps": {"status": "Optimal", "objective": g.objective},
-            "b.mps": {"status": "Optimal", "objective": g.objective * 1.01 + 0.01}}});
-        let rf = dir.join("ref.json");
-        std::fs::write(&rf, reference.to_string()).expect("write ref");
-        let mut a = BenchLpArgs::new(&dir, 1e-6, true);
-        a.reference = Some(rf);
-        a.threads = Some(1);
-        let v = run_bench(&a).expect("bench");
-        assert_eq!(
-            (v["solved"].as_u64(), v["compared"].as_u64()),
-            (Some(2), Some(2))
-        );
-        assert_eq!(v["agreed"].as_u64(), Some(1));
-        assert_eq!(v["disagree"], serde_json::json!(["b.mps"]));
-        assert_eq!(v["instances"][0]["agrees"], true);
-        assert_eq!(v["instances"][1]["agrees"], false);
-        let _ = std::fs::remove_dir_all(&dir);
+/// The report over finished instances.
+fn summarize(opts: &SolveOptions, rtol: f64, instances: Vec<InstanceOutcome>) -> BenchReport {
+    let solved_rows: Vec<&InstanceResult> = instances
+        .iter()
+        .filter_map(|o| match o {
+            InstanceOutcome::Solved(r) => Some(r),
+            InstanceOutcome::Unreadable { .. } => None,
+        })
+        .collect();
+    let optimal = |r: &InstanceResult| r.status == Status::Optimal;
+    let solved = solved_rows.iter().filter(|r| optimal(r)).count();
+    let mut times: Vec<f64> = solved_rows
+        .iter()
+        .map(|r| {
+            if optimal(r) {
+                r.time_s
+            } else {
+                opts.time_limit
+            }
+        })
+        .collect();
+    times.resize(instances.len(), opts.time_limit);
+    let ratios: Vec<f64> = solved_rows
+        .iter()
+        .map(|r| r.iter_over_spmv)
+        .filter(|v| v.is_finite())
+        .collect();
+    let compared_rows: Vec<&&InstanceResult> =
+        solved_rows.iter().filter(|r| r.agrees.is_some()).collect();
+    let disagree = compared_rows
+        .iter()
+        .filter(|r| r.agrees == Some(false))
+        .map(|r| r.file.clone())
+        .collect();
+    BenchReport {
+        tol: opts.tol,
+        threads: rayon::current_num_threads(),
+        presolve: opts.presolve,
+        algorithm: opts.algorithm,
+        solved,
+        total: instances.len(),
+        sgm10_s: shifted_geomean(&times, SGM_SHIFT_S).unwrap_or(0.0),
+        time_limit_s: opts.time_limit,
+        median_iter_over_spmv: median(&ratios).unwrap_or(f64::NAN),
+        agree_rtol: rtol,
+        compared: compared_rows.len(),
+        agreed: compared_rows
+            .iter()
+            .filter(|r| r.agrees == Some(true))
+            .count(),
+        disagree,
+        instances,
     }
 }
+
+#[cfg(test)]
+mod tests;

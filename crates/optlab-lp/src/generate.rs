@@ -3,31 +3,36 @@
 
 use crate::model::LpProblem;
 use crate::sparse::CsrMatrix;
+use optlab_core::rng::Rng;
 
-/// SplitMix64: a tiny deterministic generator (no external dependency needed).
-#[derive(Debug, Clone)]
-pub struct SplitMix64(u64);
+/// Generated instance families (what `optlab lp generate` and PDHG-Net training build).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    /// `min cᵀx, Ax ≥ b, x ≥ 0` with a planted optimum.
+    Covering,
+    /// `max cᵀx, Ax ≤ b, x ≥ 0` with a planted optimum.
+    Packing,
+    /// PageRank LP on a Barabási–Albert graph (α = 0.85, 3 edges per node).
+    Pagerank,
+}
 
-impl SplitMix64 {
-    /// A generator seeded with `seed`.
-    pub fn new(seed: u64) -> Self {
-        Self(seed)
+impl Family {
+    /// Lower-case name (`covering`, `packing`, `pagerank`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Family::Covering => "covering",
+            Family::Packing => "packing",
+            Family::Pagerank => "pagerank",
+        }
     }
-    /// Next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    /// Uniform in `[0, 1)`.
-    pub fn uniform(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-    /// Uniform integer in `0..n` (`n > 0`).
-    pub fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n as u64) as usize
+
+    /// The planted kind of a covering or packing family; `None` for PageRank.
+    pub fn planted_kind(self) -> Option<PlantedKind> {
+        match self {
+            Family::Covering => Some(PlantedKind::Covering),
+            Family::Packing => Some(PlantedKind::Packing),
+            Family::Pagerank => None,
+        }
     }
 }
 
@@ -52,7 +57,7 @@ pub enum PlantedKind {
 }
 
 /// Nonnegative sparse matrix with about `density·m·n` entries and no empty row or column.
-fn random_nonneg(m: usize, n: usize, density: f64, rng: &mut SplitMix64) -> CsrMatrix {
+fn random_nonneg(m: usize, n: usize, density: f64, rng: &mut Rng) -> CsrMatrix {
     let target = ((density * m as f64 * n as f64) as usize).max(m.max(n));
     let mut t = Vec::with_capacity(target + m + n);
     for i in 0..m {
@@ -77,7 +82,7 @@ pub fn planted(kind: PlantedKind, m: usize, n: usize, density: f64, seed: u64) -
         m > 0 && n > 0,
         "planted LP needs at least one row and one column"
     );
-    let mut rng = SplitMix64::new(seed);
+    let mut rng = Rng::new(seed);
     let a = random_nonneg(m, n, density, &mut rng);
     let x: Vec<f64> = (0..n)
         .map(|_| {
@@ -159,7 +164,7 @@ pub fn planted(kind: PlantedKind, m: usize, n: usize, density: f64, seed: u64) -
 /// Panics if `nodes <= m_edges` or `m_edges == 0`.
 pub fn pagerank(nodes: usize, m_edges: usize, damping: f64, seed: u64) -> (LpProblem, Vec<f64>) {
     assert!(m_edges > 0 && nodes > m_edges, "need nodes > m_edges > 0");
-    let mut rng = SplitMix64::new(seed);
+    let mut rng = Rng::new(seed);
     let mut edges: Vec<(usize, usize)> = Vec::new();
     // Preferential attachment: sample targets from the list of edge endpoints.
     let mut ends: Vec<usize> = (0..m_edges).collect();

@@ -57,7 +57,7 @@ pub struct KktErrors {
 }
 
 /// How the primal and dual residuals are measured against the tolerance.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OptimalityNorm {
     /// `‖r‖₂ / (1 + ‖b‖₂)` (PDLP's default): one huge finite bound in `b` loosens every row,

@@ -1,6 +1,6 @@
 //! Presolve-lite: fixed columns, empty columns, free column singletons (substituted out with
 //! their row), empty and free rows, and singleton rows (turned into column bounds), applied
-//! until nothing changes, with a postsolve ([`crate::postsolve`]) that recovers primal and dual
+//! until nothing changes, with a postsolve (the `postsolve` module) that recovers primal and dual
 //! solutions (and infeasibility rays) of the original problem.
 
 use crate::model::LpProblem;

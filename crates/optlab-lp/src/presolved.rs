@@ -1,17 +1,18 @@
-//! Solving through presolve-lite: reduce, solve the reduced problem with PDHG, postsolve, and
-//! recompute the KKT errors on the original problem.
+//! Solving through presolve-lite: reduce, solve the reduced problem with the chosen PDHG
+//! variant, postsolve, and recompute the KKT errors on the original problem.
 
 use crate::kkt::{data_norms, kkt_errors, LpView};
 use crate::model::LpProblem;
-use crate::pdhg::solve_direct;
+use crate::options::SolveOptions;
 use crate::presolve::{presolve, Presolve};
-use crate::solution::{LpSolution, SolveOptions, Status};
+use crate::solution::{LpSolution, Status};
+use crate::variant::solve_direct;
 use std::time::Instant;
 
 /// Presolves, solves the reduced problem, and maps the result back to the original space
 /// (KKT errors are recomputed on the original problem). A problem that presolve removes
-/// entirely is reported optimal with zero iterations.
-pub fn solve_presolved(p: &LpProblem, opts: &SolveOptions) -> LpSolution {
+/// entirely is reported optimal with zero iterations. Options are assumed valid.
+pub(crate) fn solve_presolved(p: &LpProblem, opts: &SolveOptions) -> LpSolution {
     let start = Instant::now();
     let r = match presolve(p) {
         Presolve::Reduced(r) => r,
@@ -31,12 +32,10 @@ pub fn solve_presolved(p: &LpProblem, opts: &SolveOptions) -> LpSolution {
     o.presolve = false;
     o.kkt_norms = Some(data_norms(&LpView::of(p)));
     if let Some((x, y)) = &opts.warm_start {
-        if x.len() == p.num_cols() && y.len() == p.num_rows() {
-            o.warm_start = Some((
-                r.kept_cols.iter().map(|&j| x[j]).collect(),
-                r.kept_rows.iter().map(|&i| y[i]).collect(),
-            ));
-        }
+        o.warm_start = Some((
+            r.kept_cols.iter().map(|&j| x[j]).collect(),
+            r.kept_rows.iter().map(|&i| y[i]).collect(),
+        ));
     }
     // The reduced problem's rows and costs differ from the original's (substitutions shift
     // bounds and can scale costs 100x), so a reduced solve that meets `tol` may miss it on the

@@ -23,7 +23,7 @@ fn planted_optima_are_reached() {
                 algorithm,
                 ..Default::default()
             };
-            let sol = solve(&g.problem, &o);
+            let sol = solve(&g.problem, &o).expect("valid options");
             assert_eq!(sol.status, Status::Optimal, "{kind:?} {algorithm:?}");
             let rel = (sol.objective - g.objective).abs() / (1.0 + g.objective.abs());
             assert!(
@@ -48,7 +48,8 @@ fn pagerank_lp_is_solved_by_the_pagerank_vector() {
             iteration_limit: 100_000,
             ..Default::default()
         },
-    );
+    )
+    .expect("valid options");
     assert_eq!(sol.status, Status::Optimal);
     // The feasible set is the single PageRank vector.
     let err = sol
@@ -74,6 +75,7 @@ fn one_and_two_threads_give_identical_iterates() {
                 ..Default::default()
             },
         )
+        .expect("valid options")
     };
     let (a, b) = (run(1), run(2));
     assert_eq!(a.status, Status::Optimal);

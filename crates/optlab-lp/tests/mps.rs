@@ -163,8 +163,8 @@ fn round_trip_through_writer_and_gzip() {
         ),
         (fixed.a, fixed.row_lower, fixed.col_lower)
     );
-    let dir = std::env::temp_dir().join(format!("optlab-lp-mps-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = tmp.path();
     for name in ["p.mps", "p.mps.gz"] {
         let path = dir.join(name);
         write_mps_file(&p, &path).expect("writes");
@@ -172,5 +172,4 @@ fn round_trip_through_writer_and_gzip() {
     }
     let missing = read_mps_file(&dir.join("nope.mps"), MpsFormat::Auto);
     assert!(matches!(missing, Err(MpsError::Io { .. })));
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -41,7 +41,8 @@ fn componentwise_solve_meets_every_row_to_the_tolerance() {
                 norm: OptimalityNorm::Componentwise,
                 ..Default::default()
             },
-        );
+        )
+        .expect("valid options");
         assert_eq!(sol.status, Status::Optimal);
         assert!(
             sol.kkt.comp_primal <= tol && sol.kkt.comp_dual <= tol,

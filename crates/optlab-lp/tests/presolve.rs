@@ -56,7 +56,7 @@ fn singleton_rows_become_bounds_and_their_duals_come_back() {
         .ops
         .iter()
         .any(|o| matches!(o, Reduction1::FixCol { j: 2, value } if *value == 1.0)));
-    let sol = solve(&p, &opts(true));
+    let sol = solve(&p, &opts(true)).expect("valid options");
     assert_eq!(sol.status, Status::Optimal);
     assert!((sol.objective - 5.1).abs() < 1e-7, "{}", sol.objective);
     assert!(close(&sol.x, &[1.6, 0.4, 1.0, 1.0], 1e-6), "x {:?}", sol.x);
@@ -66,7 +66,7 @@ fn singleton_rows_become_bounds_and_their_duals_come_back() {
         sol.y
     );
     assert!(sol.kkt.max_rel() < 1e-8, "{:?}", sol.kkt);
-    let direct = solve(&p, &opts(false));
+    let direct = solve(&p, &opts(false)).expect("valid options");
     assert!(
         close(&direct.y, &sol.y, 1e-5),
         "{:?} vs {:?}",
@@ -82,7 +82,7 @@ fn lower_singleton_dual_moves_to_the_row() {
     let rows: [(&[f64], f64, f64); 2] = [(&[1.0, 1.0], 2.0, INF), (&[2.0, 0.0], 3.0, INF)];
     let p = lp(&[2.0, 1.0], &rows, &[(0.0, INF), (0.0, INF)]);
     for pre in [true, false] {
-        let sol = solve(&p, &opts(pre));
+        let sol = solve(&p, &opts(pre)).expect("valid options");
         assert_eq!(sol.status, Status::Optimal);
         assert!(close(&sol.x, &[1.5, 0.5], 1e-6), "{pre}: x {:?}", sol.x);
         assert!(close(&sol.y, &[1.0, 0.5], 1e-6), "{pre}: y {:?}", sol.y);
@@ -133,8 +133,8 @@ fn random_lps_with_singleton_rows_agree_with_and_without_presolve() {
         if let Presolve::Reduced(r) = presolve(&p) {
             reduced_any += usize::from(r.problem.num_rows() < p.num_rows());
         }
-        let a = solve(&p, &opts(false));
-        let b = solve(&p, &opts(true));
+        let a = solve(&p, &opts(false)).expect("valid options");
+        let b = solve(&p, &opts(true)).expect("valid options");
         assert_eq!((a.status, b.status), (Status::Optimal, Status::Optimal));
         assert!((a.objective - b.objective).abs() < 1e-6 * (1.0 + a.objective.abs()));
         // The postsolved pair satisfies the original KKT conditions: primal feasible, dual
@@ -155,7 +155,10 @@ fn infeasibility_found_by_presolve_or_mapped_back() {
     ];
     let p = lp(&[1.0, 1.0], &rows, &[(0.0, INF), (0.0, INF)]);
     assert!(matches!(presolve(&p), Presolve::Infeasible(_)));
-    assert_eq!(solve(&p, &opts(true)).status, Status::PrimalInfeasible);
+    assert_eq!(
+        solve(&p, &opts(true)).expect("valid options").status,
+        Status::PrimalInfeasible
+    );
     // Infeasible only together with a kept row: x0 + x1 <= 1, x0 >= 2 (singleton), x >= 0.
     // The reduced Farkas ray lives on r0; postsolve must move the bound part onto r1.
     let rows: [(&[f64], f64, f64); 2] = [(&[1.0, 1.0], -INF, 1.0), (&[1.0, 0.0], 2.0, INF)];
@@ -168,7 +171,8 @@ fn infeasibility_found_by_presolve_or_mapped_back() {
             iteration_limit: 100_000,
             ..Default::default()
         },
-    );
+    )
+    .expect("valid options");
     assert_eq!(sol.status, Status::PrimalInfeasible);
     assert!(
         sol.y[1] > 0.0,
@@ -186,7 +190,7 @@ fn fully_reduced_problem_reports_the_right_objective() {
     // max x0 - x1  <=>  min -x0 + x1;  r0: x0 <= 3, r1: -x1 <= -1 (x1 >= 1), x in [0, 10].
     let rows: [(&[f64], f64, f64); 2] = [(&[1.0, 0.0], -INF, 3.0), (&[0.0, -1.0], -INF, -1.0)];
     let p = lp(&[-1.0, 1.0], &rows, &[(0.0, 10.0), (0.0, 10.0)]);
-    let sol = solve(&p, &opts(true));
+    let sol = solve(&p, &opts(true)).expect("valid options");
     assert_eq!(sol.status, Status::Optimal);
     assert_eq!(sol.iterations, 0);
     assert!((sol.objective + 2.0).abs() < 1e-12);
@@ -223,7 +227,7 @@ fn free_column_singletons_are_substituted_with_exact_duals() {
     );
     assert_eq!(r.problem.obj, vec![0.5, 1.5]);
     assert_eq!(r.problem.obj_offset, 2.0);
-    let sol = solve(&p, &opts(true));
+    let sol = solve(&p, &opts(true)).expect("valid options");
     assert_eq!(sol.status, Status::Optimal);
     assert!((sol.objective - 2.5).abs() < 1e-7, "{}", sol.objective);
     assert!(close(&sol.x, &[1.0, 0.0, 1.5, -1.0], 1e-6), "x {:?}", sol.x);
@@ -235,7 +239,7 @@ fn free_column_singletons_are_substituted_with_exact_duals() {
         &[(&[1.0, 1.0], -INF, 3.0)],
         &[(0.0, 2.0), (-INF, INF)],
     );
-    let sol = solve(&p, &opts(true));
+    let sol = solve(&p, &opts(true)).expect("valid options");
     assert_eq!(sol.status, Status::Optimal);
     assert!((sol.objective + 3.0).abs() < 1e-7, "{}", sol.objective);
     assert!(close(&sol.y, &[-1.0], 1e-9), "{:?}", sol.y);
@@ -246,7 +250,10 @@ fn free_column_singletons_are_substituted_with_exact_duals() {
         &[(0.0, 2.0), (-INF, INF)],
     );
     assert!(matches!(presolve(&p), Presolve::DualInfeasible(_)));
-    assert_eq!(solve(&p, &opts(true)).status, Status::DualInfeasible);
+    assert_eq!(
+        solve(&p, &opts(true)).expect("valid options").status,
+        Status::DualInfeasible
+    );
 }
 
 #[test]
@@ -302,8 +309,8 @@ fn random_lps_with_free_singletons_agree_with_and_without_presolve() {
             .filter(|o| matches!(o, Reduction1::FreeColumnSingleton { .. }))
             .count();
         assert_eq!(substituted, m, "case {case}: every free column substituted");
-        let a = solve(&p, &opts(false));
-        let b = solve(&p, &opts(true));
+        let a = solve(&p, &opts(false)).expect("valid options");
+        let b = solve(&p, &opts(true)).expect("valid options");
         assert_eq!(
             (a.status, b.status),
             (Status::Optimal, Status::Optimal),
@@ -367,7 +374,8 @@ fn presolved_solves_meet_the_tolerance_on_the_original_problem() {
                     presolve: true,
                     ..Default::default()
                 },
-            );
+            )
+            .expect("valid options");
             assert_eq!(sol.status, Status::Optimal);
             assert!(
                 sol.kkt.max_rel_in(norm) <= tol,

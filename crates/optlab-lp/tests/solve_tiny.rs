@@ -102,7 +102,8 @@ fn assert_optimal(p: &LpProblem, want: f64) {
                 algorithm,
                 ..opts(1e-8)
             },
-        );
+        )
+        .expect("valid options");
         assert_eq!(sol.status, Status::Optimal, "{algorithm:?}: {:?}", sol.kkt);
         let err = (sol.objective - want).abs();
         assert!(
@@ -128,6 +129,7 @@ fn statuses(p: &LpProblem) -> [Status; 2] {
                 ..opts(1e-6)
             },
         )
+        .expect("valid options")
         .status
     })
 }
@@ -202,14 +204,17 @@ fn infeasible_problems_are_detected() {
         &[(0.0, INF); 2],
     );
     assert_eq!(brute_force(&p), None);
-    assert_eq!(solve(&p, &opts(1e-6)).status, Status::PrimalInfeasible);
+    assert_eq!(
+        solve(&p, &opts(1e-6)).expect("valid options").status,
+        Status::PrimalInfeasible
+    );
     // Infeasible through variable bounds.
     let p = lp(
         &[1.0, -1.0],
         &[(&[1.0, 1.0], 5.0, INF)],
         &[(0.0, 1.0), (0.0, 2.0)],
     );
-    let sol = solve(&p, &opts(1e-6));
+    let sol = solve(&p, &opts(1e-6)).expect("valid options");
     assert_eq!(sol.status, Status::PrimalInfeasible);
 }
 
@@ -217,7 +222,7 @@ fn infeasible_problems_are_detected() {
 fn unbounded_problem_is_dual_infeasible() {
     let p = lp(&[-1.0, 0.0], &[(&[1.0, -1.0], -INF, 1.0)], &[(0.0, INF); 2]);
     assert_eq!(statuses(&p), [Status::DualInfeasible; 2]);
-    let sol = solve(&p, &opts(1e-6));
+    let sol = solve(&p, &opts(1e-6)).expect("valid options");
     assert_eq!(sol.status, Status::DualInfeasible);
     // The returned ray improves the objective and stays feasible for the recession cone.
     assert!(
@@ -253,16 +258,19 @@ fn limits_are_reported() {
             iteration_limit: 64,
             ..Default::default()
         },
-    );
+    )
+    .expect("valid options");
     assert_eq!((sol.status, sol.iterations), (Status::IterationLimit, 64));
     let sol = solve(
         &p,
         &SolveOptions {
             tol: 1e-14,
-            time_limit: 0.0,
+            // The smallest positive limit: zero is refused by `SolveOptions::validate`.
+            time_limit: 1e-9,
             ..Default::default()
         },
-    );
+    )
+    .expect("valid options");
     assert_eq!(sol.status, Status::TimeLimit);
 }
 
@@ -273,7 +281,10 @@ fn edge_cases_without_rows_with_free_rows_and_empty_columns() {
     assert_optimal(&p, -2.0);
     // No constraints and an unbounded direction.
     let p = lp(&[1.0, -1.0], &[], &[(0.0, 2.0), (0.0, INF)]);
-    assert_eq!(solve(&p, &opts(1e-6)).status, Status::DualInfeasible);
+    assert_eq!(
+        solve(&p, &opts(1e-6)).expect("valid options").status,
+        Status::DualInfeasible
+    );
     // A free row, an empty column with a cost and a fixed variable.
     let rows: [(&[f64], f64, f64); 2] =
         [(&[1.0, 0.0, 1.0], -INF, INF), (&[1.0, 0.0, 1.0], 1.0, 3.0)];
@@ -299,7 +310,8 @@ fn objective_and_bound_scaling_gives_the_same_optimum() {
             bc_scaling: true,
             ..opts(1e-8)
         },
-    );
+    )
+    .expect("valid options");
     assert_eq!(sol.status, Status::Optimal);
     assert!((sol.objective + 2.8).abs() < 1e-6, "{}", sol.objective);
     // Duals are mapped back: y = (0.4, 0.2) for this LP (both rows tight).
@@ -337,7 +349,8 @@ fn presolve_lite_removes_fixed_and_empty_columns_exactly() {
                 presolve: pre,
                 ..opts(1e-8)
             },
-        );
+        )
+        .expect("valid options");
         assert_eq!(sol.status, Status::Optimal);
         assert!(
             (sol.objective - want).abs() < 1e-6,
@@ -362,12 +375,18 @@ fn presolve_lite_removes_fixed_and_empty_columns_exactly() {
         presolve: true,
         ..opts(1e-6)
     };
-    assert_eq!(solve(&bad_row, &with).status, Status::PrimalInfeasible);
+    assert_eq!(
+        solve(&bad_row, &with).expect("valid options").status,
+        Status::PrimalInfeasible
+    );
     let unbounded = lp(
         &[1.0, -1.0],
         &[(&[1.0, 0.0], 1.0, 2.0)],
         &[(0.0, INF), (0.0, INF)],
     );
     assert!(matches!(presolve(&unbounded), Presolve::DualInfeasible(_)));
-    assert_eq!(solve(&unbounded, &with).status, Status::DualInfeasible);
+    assert_eq!(
+        solve(&unbounded, &with).expect("valid options").status,
+        Status::DualInfeasible
+    );
 }

@@ -1,32 +1,34 @@
-//! `optlab reproduce pdhg-net`: train PDHG-Net (MSE and KKT losses) on small PageRank LPs, then on held-out larger
-//! ones compare PDHG iterations and time to 1e-4 relative KKT from a cold start `(0, 0)` and
-//! from the net's prediction (two-stage), including the prediction time.
+//! The experiment behind `optlab reproduce pdhg-net`: train PDHG-Net (MSE and KKT losses) on
+//! small PageRank LPs, then on held-out larger ones compare PDHG iterations and time to 1e-4
+//! relative KKT from a cold start `(0, 0)` and from the net's prediction (two-stage), including
+//! the prediction time. The caller saves the models and the results.
 
+use super::error::{NetError, Result};
 use super::model::NetShape;
 use super::train::{instance, train, LossKind, TrainOptions};
 use super::NetModel;
-use crate::cli::Family;
+use crate::generate::Family;
 use crate::kkt::{data_norms, kkt_errors, LpView};
 use crate::model::LpProblem;
-use crate::pdhg::solve;
-use crate::solution::{LpSolution, SolveOptions, Status};
-use anyhow::{bail, Result};
-use std::path::Path;
+use crate::options::SolveOptions;
+use crate::solution::{LpSolution, Status};
+use crate::solve::solve;
+use optlab_core::report::Reporter;
 
 /// Seeds of held-out instances start here (training seeds are `seed·1000003 + i`, far below).
 const EVAL_SEED: u64 = 900_000_000;
 
 /// Fastest of `reps` identical solves (iterations are deterministic; the minimum time is the
 /// least disturbed by other load on the machine).
-fn timed_solve(p: &LpProblem, opts: &SolveOptions, reps: usize) -> LpSolution {
-    let mut best = solve(p, opts);
+fn timed_solve(p: &LpProblem, opts: &SolveOptions, reps: usize) -> Result<LpSolution> {
+    let mut best = solve(p, opts)?;
     for _ in 1..reps {
-        let s = solve(p, opts);
+        let s = solve(p, opts)?;
         if s.time_s < best.time_s {
             best = s;
         }
     }
-    best
+    Ok(best)
 }
 
 /// Largest relative KKT error of `(max(x, 0), y)` (PDHG-Net LPs have `x ≥ 0` columns).
@@ -57,7 +59,7 @@ pub fn evaluate(
         let mut per = Vec::new();
         for i in 0..count as u64 {
             let p = instance(family, size, EVAL_SEED + 1000 * size as u64 + i)?;
-            let cold = timed_solve(&p, &base, reps);
+            let cold = timed_solve(&p, &base, reps)?;
             let mut pred = model.predict(&p)?;
             for _ in 1..reps {
                 pred.time_s = pred.time_s.min(model.predict(&p)?.time_s);
@@ -68,9 +70,12 @@ pub fn evaluate(
                 warm_start: Some((pred.x, pred.y)),
                 ..base.clone()
             };
-            let warm = timed_solve(&p, &opts, reps);
+            let warm = timed_solve(&p, &opts, reps)?;
             if cold.status != Status::Optimal || warm.status != Status::Optimal {
-                bail!("{}: cold {:?}, warm {:?}", p.name, cold.status, warm.status);
+                return Err(NetError::Training(format!(
+                    "{}: cold {:?}, warm {:?}",
+                    p.name, cold.status, warm.status
+                )));
             }
             ic += cold.iterations;
             iw += warm.iterations;
@@ -98,18 +103,26 @@ pub fn evaluate(
     Ok(serde_json::Value::Array(rows))
 }
 
+/// What [`run`] produced: one trained model per loss, and the results.
+pub struct ExperimentOutput {
+    /// `(loss name, model)`: `mse` and `kkt`.
+    pub models: Vec<(String, NetModel)>,
+    /// Training summaries and held-out evaluations (the `results.json` of the experiment).
+    pub result: serde_json::Value,
+}
+
 /// The registered experiment, once per loss (supervised `mse` and unsupervised `kkt`):
 /// `quick` trains on 32 PageRank LPs of 50–200 nodes and tests on 400 and 1000 nodes; the full
 /// run trains on 64 of 75–300 nodes and tests on 600, 1500 and 3000 nodes (2×–10× the largest
 /// training size). The same held-out instances serve both losses.
-pub fn reproduce(quick: bool, out: &Path) -> Result<serde_json::Value> {
-    let dir = out.join("pdhg-net");
+pub fn run(quick: bool, reporter: &dyn Reporter) -> Result<ExperimentOutput> {
     let (size, instances, epochs, sizes, count): (usize, usize, usize, &[usize], usize) = if quick {
         (200, 32, 15, &[400, 1000], 3)
     } else {
         (300, 64, 40, &[600, 1500, 3000], 5)
     };
     let mut per_loss = serde_json::Map::new();
+    let mut models = Vec::new();
     for loss in [LossKind::Mse, LossKind::Kkt] {
         let opts = TrainOptions {
             loss,
@@ -124,19 +137,18 @@ pub fn reproduce(quick: bool, out: &Path) -> Result<serde_json::Value> {
             lr: 1e-3,
             seed: 1,
             label_tol: 1e-6,
-            verbose: false,
         };
         let t = std::time::Instant::now();
-        let model = train(&opts)?;
+        let model = train(&opts, reporter)?;
         let train_s = t.elapsed().as_secs_f64();
         let name = format!("{loss:?}").to_lowercase();
-        model.save(&dir.join(format!("model-{name}")))?;
         let eval = evaluate(&model, Family::Pagerank, sizes, count, 3)?;
         per_loss.insert(
-            name,
+            name.clone(),
             serde_json::json!({"train_s": train_s, "training": model.config.training.clone(),
                 "held_out": eval}),
         );
+        models.push((name, model));
     }
     let result = serde_json::json!({
         "family": "pagerank", "train_nodes": size, "train_instances": instances,
@@ -144,10 +156,5 @@ pub fn reproduce(quick: bool, out: &Path) -> Result<serde_json::Value> {
         "tol": 1e-4, "check_every": 8, "threads": 1, "timing": "fastest of 3 runs",
         "losses": per_loss,
     });
-    std::fs::create_dir_all(&dir)?;
-    std::fs::write(
-        dir.join("results.json"),
-        serde_json::to_string_pretty(&result)?,
-    )?;
-    Ok(result)
+    Ok(ExperimentOutput { models, result })
 }

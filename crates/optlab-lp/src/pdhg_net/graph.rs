@@ -3,9 +3,9 @@
 //! unit root mean square (entries of order one at every size, so a net trained on small LPs
 //! sees data of the same magnitude on large ones), with `A` kept sparse (gather / scatter-add products, `O(nnz·d)`).
 
+use super::error::{NetError, Result};
 use crate::model::LpProblem;
 use crate::scaling::scale_problem;
-use anyhow::{bail, Result};
 use candle_core::{DType, Device, Tensor};
 use serde::{Deserialize, Serialize};
 
@@ -98,7 +98,9 @@ impl LpGraph {
     pub fn new(p: &LpProblem, dev: &Device) -> Result<Self> {
         let (m, n) = (p.num_rows(), p.num_cols());
         if m == 0 || n == 0 {
-            bail!("PDHG-Net needs at least one row and one column (LP has {m} rows, {n} columns)");
+            return Err(NetError::UnsupportedLp(format!(
+                "PDHG-Net needs at least one row and one column (LP has {m} rows, {n} columns)"
+            )));
         }
         for j in 0..n {
             if p.col_lower[j] != 0.0 || p.col_upper[j] != f64::INFINITY {
@@ -107,11 +109,10 @@ impl LpGraph {
                     .get(j)
                     .cloned()
                     .unwrap_or_else(|| format!("#{j}"));
-                bail!(
+                return Err(NetError::UnsupportedLp(format!(
                     "PDHG-Net supports LPs with x >= 0 only; column {name} has bounds [{}, {}]",
-                    p.col_lower[j],
-                    p.col_upper[j]
-                );
+                    p.col_lower[j], p.col_upper[j]
+                )));
             }
         }
         let mut s = scale_problem(p, 10, true);

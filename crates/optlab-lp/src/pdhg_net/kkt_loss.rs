@@ -9,8 +9,8 @@
 //! reduced costs `c̃ − Ãᵀŷ` (columns have no upper bound), and the dual objective
 //! `Σ l̃·ŷ⁺ − ũ·ŷ⁻` over finite sides — the same residuals as [`crate::kkt::kkt_errors`].
 
+use super::error::Result;
 use super::graph::LpGraph;
-use anyhow::Result;
 use candle_core::Tensor;
 
 /// `(‖b̃‖₂, ‖c̃‖₂)` of the graph's normalised LP (finite row bounds, as in the solver).

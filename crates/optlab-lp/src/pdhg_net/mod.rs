@@ -8,9 +8,10 @@
 //!   [`kkt_loss`]: the unsupervised KKT-residual loss (`--loss kkt`).
 //! * [`NetModel`]: a trained net with its JSON config, saved as `model.safetensors` +
 //!   `config.json`, loaded with checks that the LP matches what the net was trained on.
-//! * [`experiment::reproduce`]: train small, evaluate warm vs cold PDHG on larger instances.
+//! * [`experiment::run`]: train small, evaluate warm vs cold PDHG on larger instances.
+//! * [`NetError`]: what can go wrong, typed.
 
-pub mod cmd;
+pub mod error;
 pub mod experiment;
 pub mod graph;
 pub mod kkt_loss;
@@ -21,8 +22,8 @@ pub mod train;
 mod tests;
 
 use crate::model::LpProblem;
-use anyhow::{bail, Context, Result};
 use candle_core::Device;
+pub use error::{NetError, Result};
 use graph::{LpGraph, RowKind};
 use model::{NetShape, PdhgNet};
 use serde::{Deserialize, Serialize};
@@ -71,16 +72,28 @@ pub struct NetPrediction {
     pub y: Vec<f64>,
     /// Wall-clock seconds for graph construction and the forward pass.
     pub time_s: f64,
+    /// Of those, seconds for the graph construction alone.
+    pub graph_s: f64,
+}
+
+fn io_error(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> NetError {
+    let path = path.to_path_buf();
+    move |source| NetError::Io {
+        action,
+        path,
+        source,
+    }
 }
 
 impl NetModel {
     /// Writes `model.safetensors` and `config.json` into `dir` (created if needed).
     pub fn save(&self, dir: &Path) -> Result<()> {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        std::fs::create_dir_all(dir).map_err(io_error("create", dir))?;
         self.net.store.save_safetensors(&dir.join(WEIGHTS_FILE))?;
         let cfg = dir.join(CONFIG_FILE);
-        std::fs::write(&cfg, serde_json::to_string_pretty(&self.config)?)
-            .with_context(|| format!("cannot write {}", cfg.display()))
+        let text = serde_json::to_string_pretty(&self.config)
+            .map_err(|e| NetError::BadModel(format!("cannot encode the config: {e}")))?;
+        std::fs::write(&cfg, text).map_err(io_error("write", &cfg))
     }
 
     /// Loads a model folder; a missing or malformed file is a one-line error.
@@ -89,28 +102,31 @@ impl NetModel {
         let weights = dir.join(WEIGHTS_FILE);
         for f in [&cfg_path, &weights] {
             if !f.is_file() {
-                bail!(
+                return Err(NetError::BadModel(format!(
                     "PDHG-Net model {}: missing {} (train one with `optlab lp net-train`)",
                     dir.display(),
                     f.display()
-                );
+                )));
             }
         }
-        let text = std::fs::read_to_string(&cfg_path)
-            .with_context(|| format!("cannot read {}", cfg_path.display()))?;
-        let config: NetConfig = serde_json::from_str(&text)
-            .map_err(|e| anyhow::anyhow!("{}: not a PDHG-Net config: {e}", cfg_path.display()))?;
+        let text = std::fs::read_to_string(&cfg_path).map_err(io_error("read", &cfg_path))?;
+        let config: NetConfig = serde_json::from_str(&text).map_err(|e| {
+            NetError::BadModel(format!(
+                "{}: not a PDHG-Net config: {e}",
+                cfg_path.display()
+            ))
+        })?;
         if config.format != FORMAT {
-            bail!(
+            return Err(NetError::BadModel(format!(
                 "{}: format `{}`, expected `{FORMAT}`",
                 cfg_path.display(),
                 config.format
-            );
+            )));
         }
         let net = PdhgNet::new(config.shape, 0)?;
-        net.store
-            .load_safetensors(&weights)
-            .map_err(|e| anyhow::anyhow!("PDHG-Net weights do not match config.json: {e}"))?;
+        net.store.load_safetensors(&weights).map_err(|e| {
+            NetError::BadModel(format!("PDHG-Net weights do not match config.json: {e}"))
+        })?;
         Ok(Self { config, net })
     }
 
@@ -119,12 +135,10 @@ impl NetModel {
     pub fn graph_for(&self, p: &LpProblem) -> Result<LpGraph> {
         let g = LpGraph::new(p, &Device::Cpu)?;
         if let Some(k) = g.kinds.iter().find(|k| !self.config.row_kinds.contains(k)) {
-            bail!(
+            return Err(NetError::UnsupportedLp(format!(
                 "PDHG-Net model trained on {} LPs with rows {:?} cannot take this LP: it has {:?} rows",
-                self.config.family,
-                self.config.row_kinds,
-                k
-            );
+                self.config.family, self.config.row_kinds, k
+            )));
         }
         Ok(g)
     }
@@ -133,18 +147,13 @@ impl NetModel {
     pub fn predict(&self, p: &LpProblem) -> Result<NetPrediction> {
         let t = Instant::now();
         let g = self.graph_for(p)?;
-        let tg = t.elapsed().as_secs_f64();
+        let graph_s = t.elapsed().as_secs_f64();
         let (x, y) = self.net.predict(&g)?;
-        if std::env::var_os("OPTLAB_PN_DEBUG").is_some() {
-            eprintln!(
-                "graph {tg:.4} s, forward {:.4} s",
-                t.elapsed().as_secs_f64() - tg
-            );
-        }
         Ok(NetPrediction {
             x,
             y,
             time_s: t.elapsed().as_secs_f64(),
+            graph_s,
         })
     }
 }

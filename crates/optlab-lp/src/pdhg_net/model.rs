@@ -11,8 +11,8 @@
 //! the upper bound for `y⁻` (infinite bounds pushed away by a large multiple of their flag),
 //! the layers reproduce PDHG exactly for any row type; see [`PdhgNet::set_pdhg_weights`].
 
+use super::error::{NetError, Result};
 use super::graph::{LpGraph, ROW_FEATURES};
-use anyhow::{bail, Result};
 use candle_core::{DType, Device, Tensor, Var};
 use optlab_core::params::{Init, ParamBuilder, ParamRole, ParamStore};
 use serde::{Deserialize, Serialize};
@@ -55,7 +55,9 @@ impl PdhgNet {
     /// A randomly initialised net (uniform `±1/√fan_in`, `τ = σ = 0.5`).
     pub fn new(shape: NetShape, seed: u64) -> Result<Self> {
         if shape.layers == 0 || shape.channels < 2 {
-            bail!("PDHG-Net needs at least 1 layer and 2 channels (got {shape:?})");
+            return Err(NetError::BadShape(format!(
+                "PDHG-Net needs at least 1 layer and 2 channels (got {shape:?})"
+            )));
         }
         let d = shape.channels;
         let store = ParamStore::new();
@@ -158,7 +160,9 @@ impl PdhgNet {
         let (xh, yh) = self.forward(g)?;
         let (xv, yv) = (xh.to_vec1::<f32>()?, yh.to_vec1::<f32>()?);
         if xv.iter().chain(&yv).any(|v| !v.is_finite()) {
-            bail!("PDHG-Net produced non-finite values (corrupt or diverged weights)");
+            return Err(NetError::BadModel(
+                "PDHG-Net produced non-finite values (corrupt or diverged weights)".into(),
+            ));
         }
         Ok(g.from_net_space(&xv, &yv))
     }

@@ -2,18 +2,20 @@ use super::graph::{LpGraph, RowKind};
 use super::model::{NetShape, PdhgNet};
 use super::train::{instance, labelled, mean_loss, train, unlabelled, LossKind, TrainOptions};
 use super::NetModel;
-use crate::cli::Family;
-use crate::generate::SplitMix64;
+use crate::generate::Family;
 use crate::model::LpProblem;
-use crate::solution::{SolveOptions, Status};
+use crate::options::SolveOptions;
+use crate::solution::Status;
 use crate::sparse::CsrMatrix;
 use candle_core::Device;
+use optlab_core::report::Silent;
+use optlab_core::rng::Rng;
 
 const INF: f64 = f64::INFINITY;
 
 /// A random LP with `x ≥ 0` and one row of each kind ≤, ≥, =, ranged (cycled).
 fn mixed_lp(m: usize, n: usize, seed: u64) -> LpProblem {
-    let mut r = SplitMix64::new(seed);
+    let mut r = Rng::new(seed);
     let mut t = Vec::new();
     for i in 0..m {
         for j in 0..n {
@@ -133,7 +135,6 @@ fn training_reduces_the_loss_and_gradients_reach_every_layer() {
         seed: 5,
         label_tol: 1e-6,
         loss: LossKind::Mse,
-        verbose: false,
     };
     let samples = labelled(o.family, o.size, 2, 77, 1e-6).expect("labels");
     let net = PdhgNet::new(o.shape, o.seed).expect("net");
@@ -149,14 +150,15 @@ fn training_reduces_the_loss_and_gradients_reach_every_layer() {
         assert!(gsum.is_finite(), "{}", p.name);
     }
     let before = mean_loss(&net, &samples).expect("loss");
-    let model = train(&o).expect("train");
+    let model = train(&o, &Silent).expect("train");
     let after = mean_loss(&model.net, &samples).expect("loss");
     assert!(after < 0.8 * before, "held-out loss {before} -> {after}");
 }
 
 #[test]
 fn saved_model_predicts_the_same_and_plugs_into_the_solver() {
-    let dir = std::env::temp_dir().join(format!("optlab-pdhgnet-{}", std::process::id()));
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = tmp.path().join("model");
     let o = TrainOptions {
         family: Family::Covering,
         size: 20,
@@ -170,9 +172,8 @@ fn saved_model_predicts_the_same_and_plugs_into_the_solver() {
         seed: 2,
         label_tol: 1e-6,
         loss: LossKind::Mse,
-        verbose: false,
     };
-    let model = train(&o).expect("train");
+    let model = train(&o, &Silent).expect("train");
     assert_eq!(model.config.row_kinds, vec![RowKind::Ge]);
     model.save(&dir).expect("save");
     let loaded = NetModel::load(&dir).expect("load");
@@ -187,7 +188,10 @@ fn saved_model_predicts_the_same_and_plugs_into_the_solver() {
         warm_start: Some((a.x, a.y)),
         ..Default::default()
     };
-    assert_eq!(crate::solve(&p, &opts).status, Status::Optimal);
+    assert_eq!(
+        crate::solve(&p, &opts).expect("solve").status,
+        Status::Optimal
+    );
     // A PageRank LP has ≤ and = rows, which a covering-trained net never saw.
     let pr = instance(Family::Pagerank, 20, 1).expect("pagerank");
     let err = loaded
@@ -208,7 +212,6 @@ fn saved_model_predicts_the_same_and_plugs_into_the_solver() {
         .expect("missing weights")
         .to_string();
     assert!(err.contains("missing") && !err.contains('\n'), "{err}");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -237,7 +240,7 @@ fn kkt_loss_matches_the_solver_kkt_terms_and_vanishes_at_the_optimum() {
                 iteration_limit: 20_000,
                 ..Default::default()
             };
-            let sol = crate::pdhg::solve(&p, &opts);
+            let sol = crate::solve(&p, &opts).expect("solve");
             (p, sol)
         })
         .find(|(_, s)| s.status == Status::Optimal)
@@ -256,7 +259,7 @@ fn kkt_loss_matches_the_solver_kkt_terms_and_vanishes_at_the_optimum() {
         col_upper: &inf,
     };
     let norms = graph_norms(&g);
-    let mut r = SplitMix64::new(4);
+    let mut r = Rng::new(4);
     // The tensor loss against the f64 KKT terms at a random point (x projected onto x >= 0).
     let xr: Vec<f64> = (0..g.n).map(|_| r.uniform() * 2.0 - 0.5).collect();
     let yr: Vec<f64> = (0..g.m).map(|_| r.uniform() * 2.0 - 1.0).collect();
@@ -318,12 +321,11 @@ fn kkt_training_reduces_the_kkt_loss_without_labels() {
         seed: 5,
         label_tol: 1e-6,
         loss: LossKind::Kkt,
-        verbose: false,
     };
     let held_out = unlabelled(o.family, o.size, 2, 77).expect("instances");
     let net = PdhgNet::new(o.shape, o.seed).expect("net");
     let before = mean_loss(&net, &held_out).expect("loss");
-    let model = train(&o).expect("train");
+    let model = train(&o, &Silent).expect("train");
     let after = mean_loss(&model.net, &held_out).expect("loss");
     assert!(
         after < 0.8 * before,

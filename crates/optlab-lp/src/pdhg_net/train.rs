@@ -4,20 +4,23 @@
 //! squared norm, so small and large instances weigh alike) and unsupervised `kkt` (no labels;
 //! [`super::kkt_loss`]).
 
+use super::error::{NetError, Result};
 use super::graph::{LpGraph, RowKind};
 use super::model::{NetShape, PdhgNet};
 use super::{NetConfig, NetModel, FORMAT};
-use crate::cli::Family;
-use crate::generate::{pagerank, planted, PlantedKind, SplitMix64};
+use crate::generate::{pagerank, planted, Family};
 use crate::model::LpProblem;
-use crate::pdhg::solve;
-use crate::solution::{SolveOptions, Status};
-use anyhow::{bail, Result};
+use crate::options::SolveOptions;
+use crate::solution::Status;
+use crate::solve::solve;
 use candle_core::{Device, Tensor};
-use optlab_core::train::{named_grads, AdamW, AdamWConfig, TrainOptimizer};
+use optlab_core::report::Reporter;
+use optlab_core::rng::Rng;
+use optlab_core::train::{named_grads, TrainOptimizer};
+use optlab_optim::{AdamW, OptimConfig};
 
 /// Training loss.
-#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LossKind {
     /// Relative squared error to PDHG-computed labels (supervised).
@@ -48,37 +51,38 @@ pub struct TrainOptions {
     pub seed: u64,
     /// Relative KKT tolerance of the label solves.
     pub label_tol: f64,
-    /// Print the loss after each epoch to stderr.
-    pub verbose: bool,
 }
 
 /// Lower-case family name, as stored in the config.
 pub fn family_name(f: Family) -> String {
-    format!("{f:?}").to_lowercase()
+    f.name().to_string()
+}
+
+fn training_error(msg: String) -> NetError {
+    NetError::Training(msg)
 }
 
 /// One generated instance of `family` with size parameter `size`.
 pub fn instance(family: Family, size: usize, seed: u64) -> Result<LpProblem> {
-    Ok(match family {
-        Family::Pagerank => {
+    match family.planted_kind() {
+        None => {
             if size < 4 {
-                bail!("PageRank instances need at least 4 nodes, got {size}");
+                return Err(NetError::UnsupportedLp(format!(
+                    "PageRank instances need at least 4 nodes, got {size}"
+                )));
             }
-            pagerank(size, 3, 0.85, seed).0
+            Ok(pagerank(size, 3, 0.85, seed).0)
         }
-        Family::Covering | Family::Packing => {
+        Some(kind) => {
             if size < 2 {
-                bail!("covering/packing instances need at least 2 columns, got {size}");
+                return Err(NetError::UnsupportedLp(format!(
+                    "covering/packing instances need at least 2 columns, got {size}"
+                )));
             }
-            let kind = if family == Family::Covering {
-                PlantedKind::Covering
-            } else {
-                PlantedKind::Packing
-            };
             let density = (10.0 / size as f64).min(1.0);
-            planted(kind, size / 2, size, density, seed).problem
+            Ok(planted(kind, size / 2, size, density, seed).problem)
         }
-    })
+    }
 }
 
 /// Size of training instance `i`: cycles through `n/4, n/2, 3n/4, n`, so the net sees several
@@ -136,13 +140,12 @@ pub fn labelled(
                 tol,
                 ..Default::default()
             },
-        );
+        )?;
         if sol.status != Status::Optimal {
-            bail!(
+            return Err(training_error(format!(
                 "label solve of {} ended {:?}, not optimal",
-                p.name,
-                sol.status
-            );
+                p.name, sol.status
+            )));
         }
         let graph = LpGraph::new(&p, &Device::Cpu)?;
         let (xs, ys) = graph.to_net_space(&sol.x, &sol.y);
@@ -190,12 +193,17 @@ pub fn mean_loss(net: &PdhgNet, samples: &[Sample]) -> Result<f64> {
 }
 
 /// Trains a PDHG-Net; returns the model with its config (loss history in `training`).
-pub fn train(o: &TrainOptions) -> Result<NetModel> {
+/// Reports a `train` phase of one unit per epoch, and each epoch's mean loss as a log line.
+pub fn train(o: &TrainOptions, reporter: &dyn Reporter) -> Result<NetModel> {
     if o.instances == 0 || o.epochs == 0 {
-        bail!("need at least one training instance and one epoch");
+        return Err(training_error(
+            "need at least one training instance and one epoch".into(),
+        ));
     }
     if o.lr.is_nan() || o.lr <= 0.0 || o.label_tol.is_nan() || o.label_tol <= 0.0 {
-        bail!("learning rate and label tolerance must be positive");
+        return Err(training_error(
+            "learning rate and label tolerance must be positive".into(),
+        ));
     }
     let first_seed = o.seed.wrapping_mul(1_000_003);
     let samples = match o.loss {
@@ -203,14 +211,19 @@ pub fn train(o: &TrainOptions) -> Result<NetModel> {
         LossKind::Kkt => unlabelled(o.family, o.size, o.instances, first_seed)?,
     };
     let net = PdhgNet::new(o.shape, o.seed)?;
-    let cfg = AdamWConfig {
+    let cfg = OptimConfig {
+        lr: o.lr,
+        beta1: 0.9,
+        beta2: 0.999,
+        eps: 1e-8,
         weight_decay: 0.0,
         ..Default::default()
     };
-    let mut opt = AdamW::new(&net.store, cfg);
+    let mut opt = AdamW::new(&net.store, cfg)?;
     let initial = mean_loss(&net, &samples)?;
     let mut history = Vec::with_capacity(o.epochs);
-    let mut rng = SplitMix64::new(o.seed ^ 0x5eed);
+    let mut rng = Rng::new(o.seed ^ 0x5eed);
+    reporter.begin("train", o.epochs as u64);
     let mut order: Vec<usize> = (0..samples.len()).collect();
     for epoch in 0..o.epochs {
         for i in (1..order.len()).rev() {
@@ -230,13 +243,16 @@ pub fn train(o: &TrainOptions) -> Result<NetModel> {
         }
         let mean = sum / samples.len() as f64;
         if !mean.is_finite() {
-            bail!("training diverged at epoch {epoch} (loss {mean}); try a smaller --lr");
+            reporter.end();
+            return Err(training_error(format!(
+                "training diverged at epoch {epoch} (loss {mean}); try a smaller --lr"
+            )));
         }
-        if o.verbose {
-            eprintln!("epoch {:>4}  loss {mean:.5}", epoch + 1);
-        }
+        reporter.advance(epoch as u64 + 1, &format!("loss {mean:.5}"));
+        reporter.log(&format!("epoch {:>4}  loss {mean:.5}", epoch + 1));
         history.push(mean);
     }
+    reporter.end();
     let final_loss = mean_loss(&net, &samples)?;
     let mut kinds: Vec<RowKind> = samples.iter().flat_map(|s| s.graph.kinds.clone()).collect();
     kinds.sort();

@@ -1,5 +1,27 @@
-//! `optlab lp` and `optlab bench lp` (being moved here from optlab-lp).
+//! `optlab lp solve|generate|net-train`, `optlab bench lp` and `optlab reproduce pdhg-net`:
+//! arguments, output formatting and files, over the optlab-lp library.
 
-pub use optlab_lp::bench::{run_bench, BenchLpArgs};
-pub use optlab_lp::cli::{run, LpArgs};
-pub use optlab_lp::pdhg_net::experiment::reproduce as reproduce_pdhg_net;
+mod args;
+mod bench;
+mod choices;
+mod generate_cmd;
+mod net_train;
+mod reproduce;
+mod solve_cmd;
+#[cfg(test)]
+mod tests;
+
+pub use args::LpArgs;
+pub use bench::{run_bench, BenchLpArgs};
+pub use reproduce::reproduce_pdhg_net;
+
+use args::LpCommand;
+
+/// Runs `optlab lp ...`.
+pub fn run(args: LpArgs) -> anyhow::Result<()> {
+    match args.command {
+        LpCommand::Solve(a) => solve_cmd::run_solve(a),
+        LpCommand::Generate(a) => generate_cmd::run_generate(a),
+        LpCommand::NetTrain(a) => net_train::run_net_train(a),
+    }
+}

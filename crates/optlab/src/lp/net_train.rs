@@ -1,11 +1,12 @@
-//! Command-line pieces: `optlab lp net-train` and the `--warm-start pdhg-net:DIR` stage.
+//! `optlab lp net-train` and the `--warm-start pdhg-net:DIR` stage of `optlab lp solve`.
 
-use super::model::NetShape;
-use super::train::{train, LossKind, TrainOptions};
-use super::NetModel;
-use crate::cli::Family;
-use crate::model::LpProblem;
-use anyhow::{bail, Result};
+use super::choices::FamilyArg;
+use crate::progress::Bars;
+use anyhow::bail;
+use optlab_lp::pdhg_net::model::NetShape;
+use optlab_lp::pdhg_net::train::{train, LossKind, TrainOptions};
+use optlab_lp::pdhg_net::NetModel;
+use optlab_lp::LpProblem;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -22,8 +23,8 @@ pub const PREFIX: &str = "pdhg-net:";
 )]
 pub struct NetTrainArgs {
     /// Instance family to generate and train on.
-    #[arg(long, value_enum, default_value_t = Family::Pagerank)]
-    pub family: Family,
+    #[arg(long, value_enum, default_value_t = FamilyArg::Pagerank)]
+    pub family: FamilyArg,
     /// Largest instance size (PageRank nodes, or covering/packing columns with n/2 rows);
     /// training instances cycle through n/4, n/2, 3n/4, n.
     #[arg(long, default_value_t = 200)]
@@ -44,8 +45,8 @@ pub struct NetTrainArgs {
     #[arg(long, default_value_t = 1e-3)]
     pub lr: f64,
     /// Training loss: mse (to PDHG labels) or kkt (unsupervised KKT residual, no labels).
-    #[arg(long, value_enum, default_value_t = LossKind::Mse)]
-    pub loss: LossKind,
+    #[arg(long, value_enum, default_value_t = LossArg::Mse)]
+    pub loss: LossArg,
     /// Relative KKT tolerance of the PDHG solves that label the instances (mse loss).
     #[arg(long, default_value_t = 1e-6)]
     pub label_tol: f64,
@@ -60,11 +61,29 @@ pub struct NetTrainArgs {
     pub json: bool,
 }
 
+/// Training loss on the command line.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LossArg {
+    /// Relative squared error to PDHG-computed labels (supervised).
+    Mse,
+    /// Relative KKT residual of the prediction itself (unsupervised, no labels).
+    Kkt,
+}
+
+impl From<LossArg> for LossKind {
+    fn from(l: LossArg) -> Self {
+        match l {
+            LossArg::Mse => LossKind::Mse,
+            LossArg::Kkt => LossKind::Kkt,
+        }
+    }
+}
+
 /// Runs `optlab lp net-train`.
-pub fn run_net_train(a: NetTrainArgs) -> Result<()> {
+pub fn run_net_train(a: NetTrainArgs) -> anyhow::Result<()> {
     let o = TrainOptions {
-        loss: a.loss,
-        family: a.family,
+        loss: a.loss.into(),
+        family: a.family.into(),
         size: a.n,
         instances: a.instances,
         epochs: a.epochs,
@@ -75,10 +94,9 @@ pub fn run_net_train(a: NetTrainArgs) -> Result<()> {
         lr: a.lr,
         seed: a.seed,
         label_tol: a.label_tol,
-        verbose: !a.json,
     };
     let t = Instant::now();
-    let model = train(&o)?;
+    let model = train(&o, &Bars::new(a.json))?;
     let train_s = t.elapsed().as_secs_f64();
     model.save(&a.out)?;
     let tr = &model.config.training;
@@ -108,15 +126,16 @@ pub fn model_dir(ws: &Path) -> Option<PathBuf> {
 
 /// Stage one of `optlab lp solve --warm-start pdhg-net:DIR`: loads the model, predicts
 /// `(x, y)` for `p` and reports the prediction time on stderr.
-pub fn predict_warm_start(dir: &Path, p: &LpProblem) -> Result<(Vec<f64>, Vec<f64>)> {
+pub fn predict_warm_start(dir: &Path, p: &LpProblem) -> anyhow::Result<(Vec<f64>, Vec<f64>)> {
     if dir.as_os_str().is_empty() {
         bail!("--warm-start pdhg-net: needs a model folder, e.g. pdhg-net:model/");
     }
     let model = NetModel::load(dir)?;
     let pred = model.predict(p)?;
+    let shape = model.config.shape;
     eprintln!(
         "pdhg-net prediction {:.4} s ({} family, K={}, d={})",
-        pred.time_s, model.config.family, model.config.shape.layers, model.config.shape.channels
+        pred.time_s, model.config.family, shape.layers, shape.channels
     );
     Ok((pred.x, pred.y))
 }

@@ -1,7 +1,10 @@
-//! CLI module: help texts carry examples; generate → solve → warm start works end to end.
+//! `optlab lp`: help texts carry examples; generate → solve → warm start works end to end;
+//! `optlab bench lp` runs over a folder with a broken file.
 
+use super::{run, run_bench, BenchLpArgs, LpArgs};
 use clap::{CommandFactory, Parser};
-use optlab_lp::cli::{bench, run, shifted_geomean, LpArgs};
+use optlab_core::stats::shifted_geomean;
+use std::path::Path;
 
 #[derive(Parser)]
 struct Top {
@@ -13,6 +16,23 @@ fn parse(args: &[&str]) -> LpArgs {
     let mut v = vec!["lp"];
     v.extend_from_slice(args);
     Top::try_parse_from(v).expect("valid arguments").lp
+}
+
+#[derive(Parser)]
+struct BenchTop {
+    #[command(flatten)]
+    bench: BenchLpArgs,
+}
+
+/// `optlab bench lp --dir DIR --tol TOL [--json]`.
+fn bench(dir: &Path, tol: f64, json: bool) -> anyhow::Result<()> {
+    let (d, t) = (dir.to_string_lossy().to_string(), tol.to_string());
+    let mut v = vec!["bench", "--dir", &d, "--tol", &t];
+    if json {
+        v.push("--json");
+    }
+    let a = BenchTop::try_parse_from(v).expect("valid arguments").bench;
+    run_bench(&a).map(|_| ())
 }
 
 #[test]
@@ -104,7 +124,8 @@ fn generate_solve_and_warm_start() {
 
 #[test]
 fn shifted_geometric_mean() {
-    assert!((shifted_geomean(&[0.0, 0.0], 10.0)).abs() < 1e-12);
+    let sgm = |t: &[f64]| shifted_geomean(t, 10.0).expect("non-empty");
+    assert!((sgm(&[0.0, 0.0])).abs() < 1e-12);
     // (2 + 10)(8 + 10) = 216 = (sqrt(216))², so SGM = sqrt(216) − 10.
-    assert!((shifted_geomean(&[2.0, 8.0], 10.0) - (216f64.sqrt() - 10.0)).abs() < 1e-12);
+    assert!((sgm(&[2.0, 8.0]) - (216f64.sqrt() - 10.0)).abs() < 1e-12);
 }

@@ -56,4 +56,3 @@ pub fn global_norm(grads: &NamedGrads) -> Result<f64> {
     }
     Ok(sq.sqrt())
 }
-

@@ -1,6 +1,7 @@
 //! BOUNDS section parsing and assembly of the final [`LpProblem`].
 
-use super::{num, perr, Builder, MpsError, RowKind};
+use super::builder::{num, Builder, RowKind};
+use super::error::{perr, MpsError};
 use crate::model::LpProblem;
 use crate::sparse::CsrMatrix;
 

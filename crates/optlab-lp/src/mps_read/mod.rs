@@ -7,10 +7,14 @@ use std::io::Read;
 use std::path::Path;
 
 mod bounds;
-use bounds::{finish, parse_bound};
+mod builder;
+mod error;
 
-/// Values with magnitude at least this are read as infinite.
-pub const MPS_INFINITY: f64 = 1e20;
+use bounds::{finish, parse_bound};
+pub use builder::MPS_INFINITY;
+use builder::{num, Builder, RowKind};
+use error::perr;
+pub use error::MpsError;
 
 /// Which MPS dialect to parse.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,34 +25,6 @@ pub enum MpsFormat {
     Fixed,
     /// Whitespace-separated tokens.
     Free,
-}
-
-/// An error while reading an MPS file.
-#[derive(Debug, thiserror::Error)]
-pub enum MpsError {
-    /// The file could not be read or decompressed.
-    #[error("cannot read {path}: {source}")]
-    Io {
-        /// Path of the file.
-        path: String,
-        /// Underlying error.
-        source: std::io::Error,
-    },
-    /// Malformed content at a given line.
-    #[error("line {line}: {msg}")]
-    Parse {
-        /// 1-based line number.
-        line: usize,
-        /// What is wrong.
-        msg: String,
-    },
-}
-
-pub(super) fn perr<T>(line: usize, msg: impl Into<String>) -> Result<T, MpsError> {
-    Err(MpsError::Parse {
-        line,
-        msg: msg.into(),
-    })
 }
 
 /// Reads an MPS file (plain or gzip-compressed, detected by its magic bytes).
@@ -101,13 +77,6 @@ enum Section {
     End,
 }
 
-#[derive(Clone, Copy, PartialEq)]
-pub(super) enum RowKind {
-    E,
-    L,
-    G,
-}
-
 /// Splits a fixed-format data line into its six fields (missing fields are empty).
 fn fixed_fields(line: &str) -> Vec<String> {
     let spans = [(1, 3), (4, 12), (14, 22), (24, 36), (39, 47), (49, 61)];
@@ -126,85 +95,6 @@ fn fixed_fields(line: &str) -> Vec<String> {
         out.pop();
     }
     out
-}
-
-pub(super) fn num(tok: &str, line: usize) -> Result<f64, MpsError> {
-    match tok.parse::<f64>() {
-        Ok(v) if v.is_nan() => perr(line, format!("NaN value '{tok}'")),
-        Ok(v) if v >= MPS_INFINITY => Ok(f64::INFINITY),
-        Ok(v) if v <= -MPS_INFINITY => Ok(f64::NEG_INFINITY),
-        Ok(v) => Ok(v),
-        Err(_) => perr(line, format!("expected a number, found '{tok}'")),
-    }
-}
-
-pub(super) struct Builder {
-    name: String,
-    maximize: bool,
-    obj_name: Option<String>,
-    dropped_n_rows: std::collections::HashSet<String>,
-    row_index: HashMap<String, usize>,
-    row_names: Vec<String>,
-    row_kind: Vec<RowKind>,
-    rhs: Vec<f64>,
-    range: Vec<Option<f64>>,
-    col_index: HashMap<String, usize>,
-    col_names: Vec<String>,
-    obj: Vec<f64>,
-    obj_offset: f64,
-    is_int: Vec<bool>,
-    lower: Vec<f64>,
-    upper: Vec<f64>,
-    lower_set: Vec<bool>,
-    upper_set: Vec<bool>,
-    triplets: Vec<(usize, usize, f64)>,
-    in_int_marker: bool,
-}
-
-impl Builder {
-    fn add_coef(&mut self, col: usize, row: &str, val: f64, line: usize) -> Result<(), MpsError> {
-        if !val.is_finite() {
-            return perr(line, format!("infinite coefficient in row '{row}'"));
-        }
-        if Some(row) == self.obj_name.as_deref() {
-            self.obj[col] += val;
-        } else if let Some(&i) = self.row_index.get(row) {
-            self.triplets.push((i, col, val));
-        } else if !self.dropped_n_rows.contains(row) {
-            return perr(line, format!("unknown row '{row}'"));
-        }
-        Ok(())
-    }
-
-    fn set_rhs(
-        &mut self,
-        row: &str,
-        val: f64,
-        line: usize,
-        is_range: bool,
-    ) -> Result<(), MpsError> {
-        if Some(row) == self.obj_name.as_deref() {
-            if !is_range {
-                self.obj_offset = -val;
-            }
-        } else if let Some(&i) = self.row_index.get(row) {
-            if is_range {
-                self.range[i] = Some(val);
-            } else {
-                self.rhs[i] = val;
-            }
-        } else if !self.dropped_n_rows.contains(row) {
-            return perr(line, format!("unknown row '{row}'"));
-        }
-        Ok(())
-    }
-
-    pub(super) fn column(&self, name: &str, line: usize) -> Result<usize, MpsError> {
-        match self.col_index.get(name) {
-            Some(&j) => Ok(j),
-            None => perr(line, format!("unknown column '{name}'")),
-        }
-    }
 }
 
 fn parse_with(text: &str, fixed: bool) -> Result<LpProblem, MpsError> {

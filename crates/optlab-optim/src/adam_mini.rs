@@ -33,10 +33,9 @@ impl AdamMini {
     }
 
     /// Adam-mini over the given named parameters, partitioned by role. Parameters with
-    /// unknown roles get one block per tensor and are listed in a warning on stderr.
+    /// unknown roles get one block per tensor and are listed in [`Optim::warnings`].
     pub fn from_params(params: Vec<NamedParam>, cfg: OptimConfig) -> Result<Self> {
         let (mut table, unknown) = partition::partition_table(&params, cfg.attn)?;
-        partition::warn_unknown(&unknown);
         if cfg.mini_whole_value {
             partition::use_whole_value_blocks(&mut table);
         }
@@ -193,6 +192,10 @@ impl TrainOptimizer for AdamMini {
 impl Optim for AdamMini {
     fn state_bytes(&self) -> usize {
         common::slots_state_bytes(&self.slots)
+    }
+
+    fn warnings(&self) -> Vec<String> {
+        partition::unknown_warning(&self.unknown).into_iter().collect()
     }
 }
 

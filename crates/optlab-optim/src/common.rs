@@ -10,6 +10,11 @@ use optlab_core::train::NamedGrads;
 use optlab_core::{CoreError, Result};
 use rayon::prelude::*;
 
+/// Default MoFO filtering fraction: 0.15, the value of every shipped MoFO script and of the
+/// open-instruct integration (`--MoFO_fraction 0.15`); the reference class's own keyword
+/// default is 0.03.
+pub const DEFAULT_FRACTION: f64 = 0.15;
+
 /// Hyper-parameters shared by every optimizer of the crate (each reads the fields it uses).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct OptimConfig {
@@ -47,7 +52,7 @@ impl Default for OptimConfig {
             weight_decay: 0.0,
             momentum: 0.9,
             nesterov: false,
-            mofo_fraction: crate::mofo::DEFAULT_FRACTION,
+            mofo_fraction: DEFAULT_FRACTION,
             attn: None,
             mini_whole_value: false,
         }
@@ -133,6 +138,12 @@ pub(crate) fn slots_state_bytes(slots: &[Slot]) -> usize {
 pub trait Optim: optlab_core::train::TrainOptimizer + Send {
     /// Bytes of persistent optimizer state (moments and per-block scalars; no transients).
     fn state_bytes(&self) -> usize;
+
+    /// Warnings a person should read about how the optimizer was set up (e.g. Adam-mini
+    /// tensors that no partition rule recognised); empty by default.
+    fn warnings(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// One parameter tensor with the optimizer's per-tensor state in f32.

@@ -247,7 +247,9 @@ pub fn gap_experiment(o: &GapOptions, reporter: &dyn Reporter) -> Result<GapRepo
     let mut rows = Vec::new();
     reporter.begin("gap", o.models.len() as u64);
     for &m in &o.models {
-        reporter.log(&format!("{m:?}: block spectra and {steps}-step lr sweeps …"));
+        reporter.log(&format!(
+            "{m:?}: block spectra and {steps}-step lr sweeps …"
+        ));
         rows.push(gap_row(m, o.quick, steps, o.seed)?);
         reporter.advance(rows.len() as u64, m.name());
     }

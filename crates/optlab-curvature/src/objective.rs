@@ -180,7 +180,9 @@ impl FixedBatch {
     /// `kind` in `dtype` with weights from `seed`, on a fixed batch of `batch` examples.
     pub fn new(kind: ModelKind, dtype: DType, batch: usize, seed: u64) -> Result<Self> {
         if batch == 0 {
-            return Err(CurvatureError::Config("batch size must be at least 1".into()));
+            return Err(CurvatureError::Config(
+                "batch size must be at least 1".into(),
+            ));
         }
         let task = Task::new(kind, seed)?;
         let (x, y) = task.fixed_batch(batch, dtype, seed)?;
@@ -203,7 +205,9 @@ impl FixedBatch {
         seed: u64,
     ) -> Result<Self> {
         if batch == 0 {
-            return Err(CurvatureError::Config("batch size must be at least 1".into()));
+            return Err(CurvatureError::Config(
+                "batch size must be at least 1".into(),
+            ));
         }
         let dev = Device::Cpu;
         let (m32, tok) = load_model_dir(dir, &dev)?;

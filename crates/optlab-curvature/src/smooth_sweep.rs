@@ -273,7 +273,10 @@ impl SmoothSweep {
     pub fn stochastic_svg(&self) -> String {
         let r = &self.report;
         let trace = |cells: &[StochasticCell], traces: &[Vec<(usize, f64)>], lr: f64| {
-            cells.iter().position(|c| c.lr == lr).map(|i| traces[i].clone())
+            cells
+                .iter()
+                .position(|c| c.lr == lr)
+                .map(|i| traces[i].clone())
         };
         let mut series = Vec::new();
         let mut add = |name: String, tr: Option<Vec<(usize, f64)>>| {

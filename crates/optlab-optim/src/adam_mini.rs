@@ -195,7 +195,9 @@ impl Optim for AdamMini {
     }
 
     fn warnings(&self) -> Vec<String> {
-        partition::unknown_warning(&self.unknown).into_iter().collect()
+        partition::unknown_warning(&self.unknown)
+            .into_iter()
+            .collect()
     }
 }
 

@@ -12,7 +12,8 @@ use optlab_core::params::{NamedParam, ParamStore};
 use optlab_core::train::{NamedGrads, TrainOptimizer};
 use optlab_core::{CoreError, Result};
 
-use crate::common::{self, impl_candle_optimizer, Optim, OptimConfig, Slot};
+use crate::common::{self, impl_candle_optimizer, Optim, Slot};
+use crate::config::OptimConfig;
 use crate::partition::{self, BlockSpec, PartitionRow};
 
 /// Adam-mini over named parameters.

@@ -10,7 +10,7 @@ use optlab_core::models::{Llama, LlamaConfig};
 use optlab_core::params::{classify_name, ParamRole};
 use optlab_core::{CoreError, Result};
 
-use crate::common::AttnShape;
+use crate::config::AttnShape;
 
 /// `(name, role, shape)` of every parameter tensor.
 pub type Entries = Vec<(String, ParamRole, Vec<usize>)>;

@@ -20,6 +20,7 @@ mod adam;
 mod adam_mini;
 pub mod bench;
 mod common;
+mod config;
 pub mod entries;
 pub mod experiments;
 pub mod mofo;
@@ -28,7 +29,8 @@ mod sgd;
 
 pub use adam::{Adam, AdamFamily, AdamW};
 pub use adam_mini::AdamMini;
-pub use common::{AttnShape, Optim, OptimConfig, DEFAULT_FRACTION};
+pub use common::Optim;
+pub use config::{AttnShape, OptimConfig, DEFAULT_FRACTION};
 pub use mofo::Mofo;
 pub use sgd::Sgd;
 

@@ -15,9 +15,10 @@ use optlab_core::params::{NamedParam, ParamRole, ParamStore};
 use optlab_core::train::{NamedGrads, TrainOptimizer};
 use optlab_core::{CoreError, Result};
 
-use crate::common::{self, impl_candle_optimizer, Optim, OptimConfig, Slot};
+use crate::common::{self, impl_candle_optimizer, Optim, Slot};
+use crate::config::OptimConfig;
 
-pub use crate::common::DEFAULT_FRACTION;
+pub use crate::config::DEFAULT_FRACTION;
 
 /// The threshold τ = the `k`-th largest value of `|m|` (1 ≤ k ≤ m.len()), by selection.
 pub fn kth_largest_abs(m: &[f32], k: usize) -> f32 {

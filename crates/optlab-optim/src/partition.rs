@@ -20,7 +20,7 @@ use optlab_core::params::{NamedParam, ParamRole};
 use optlab_core::{CoreError, Result};
 use serde::Serialize;
 
-use crate::common::AttnShape;
+use crate::config::AttnShape;
 
 /// How a tensor is cut into Adam-mini blocks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

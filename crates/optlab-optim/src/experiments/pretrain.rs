@@ -11,7 +11,7 @@ use optlab_core::svg::{line_chart, Chart, Series};
 use optlab_core::tokenizer::ByteTokenizer;
 use optlab_core::{CoreError, Result};
 
-use super::run::{train_run, RunOptions, RunResult};
+use super::run::{train_run, write_json, RunOptions, RunResult};
 
 /// Settings of the pre-training comparison.
 #[derive(Debug, Clone)]
@@ -99,7 +99,7 @@ impl PretrainReport {
 
     /// Write `pretrain.json` and `pretrain.svg` into `dir`.
     pub fn write(&self, dir: &std::path::Path) -> Result<()> {
-        super::forgetting::write_json(dir, "pretrain.json", self)?;
+        write_json(dir, "pretrain.json", self)?;
         let path = dir.join("pretrain.svg");
         std::fs::write(&path, pretrain_svg(self)).map_err(CoreError::io(&path))
     }

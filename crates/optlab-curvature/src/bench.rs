@@ -1,10 +1,12 @@
-//! `optlab bench hvp`: what one finite-difference HVP costs in gradient evaluations, measured
+//! What one finite-difference HVP costs in gradient evaluations, measured
 //! in one run on the tiny transformer.
 
 use std::time::Instant;
 
 use candle_core::DType;
+use optlab_core::process::{cpu_seconds, load_average};
 use optlab_core::rng::Rng;
+use optlab_core::stats::median;
 use serde::Serialize;
 
 use crate::error::Result;
@@ -39,30 +41,6 @@ pub struct HvpBench {
     pub load_average: Option<f64>,
 }
 
-/// CPU seconds this process has used (user + system, all threads), from `/proc/self/stat`.
-fn cpu_seconds() -> Option<f64> {
-    let s = std::fs::read_to_string("/proc/self/stat").ok()?;
-    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
-    let rest = &s[s.rfind(')')? + 2..];
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let ticks: f64 = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
-    Some(ticks / 100.0)
-}
-
-fn load_average() -> Option<f64> {
-    std::fs::read_to_string("/proc/loadavg")
-        .ok()?
-        .split_whitespace()
-        .next()?
-        .parse()
-        .ok()
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
 /// Time `reps` gradients and `reps` whole-model HVPs (interleaved, after one warm-up each)
 /// on `kind` in f64 with a fixed batch: median wall times and total process CPU times.
 pub fn bench_hvp(kind: ModelKind, batch: usize, reps: usize, seed: u64) -> Result<HvpBench> {
@@ -86,7 +64,10 @@ pub fn bench_hvp(kind: ModelKind, batch: usize, reps: usize, seed: u64) -> Resul
         h.push(t.elapsed().as_secs_f64());
         hc += cpu_seconds().unwrap_or(0.0) - c;
     }
-    let (gs, hs) = (median(g), median(h));
+    let (gs, hs) = (
+        median(&g).unwrap_or(f64::NAN),
+        median(&h).unwrap_or(f64::NAN),
+    );
     Ok(HvpBench {
         model: kind,
         params: hvp.dim(),

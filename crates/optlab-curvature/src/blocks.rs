@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use crate::error::{CurvError, Result};
+use crate::error::{CurvatureError, Result};
 use crate::hvp::Hvp;
 use crate::objective::Objective;
 use crate::slq::{density, js_divergence, slq, Grid, Quadrature, SlqConfig};
@@ -104,6 +104,21 @@ pub struct Heterogeneity {
     pub densities: Vec<Vec<f64>>,
 }
 
+impl Heterogeneity {
+    /// The density of one spectrum on its own grid, as a one-block [`Heterogeneity`] (score
+    /// 0), so a single spectrum draws like several.
+    pub fn single(s: &BlockSpectrum, cfg: &SlqConfig) -> Self {
+        let grid = Grid::for_quadrature(&s.quadrature, cfg);
+        Self {
+            names: vec![s.name.clone()],
+            grid,
+            js: vec![vec![0.0]],
+            score: 0.0,
+            densities: vec![density(&s.quadrature, &grid, cfg.sigma2)],
+        }
+    }
+}
+
 /// The common grid covering every spectrum's reference grid.
 pub fn common_grid(spectra: &[BlockSpectrum], cfg: &SlqConfig) -> Grid {
     let lo = spectra
@@ -125,7 +140,7 @@ pub fn common_grid(spectra: &[BlockSpectrum], cfg: &SlqConfig) -> Grid {
 pub fn heterogeneity(spectra: &[BlockSpectrum], cfg: &SlqConfig) -> Result<Heterogeneity> {
     cfg.validate()?;
     if spectra.len() < 2 {
-        return Err(CurvError::Config(format!(
+        return Err(CurvatureError::Config(format!(
             "block heterogeneity needs at least two blocks, got {}",
             spectra.len()
         )));
@@ -135,7 +150,7 @@ pub fn heterogeneity(spectra: &[BlockSpectrum], cfg: &SlqConfig) -> Result<Heter
         || !grid.lo.is_finite()
         || !grid.hi.is_finite()
     {
-        return Err(CurvError::NonFinite(
+        return Err(CurvatureError::NonFinite(
             "the spectral range of the blocks".into(),
         ));
     }

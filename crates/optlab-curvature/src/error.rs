@@ -3,7 +3,7 @@
 
 /// Everything in optlab-curvature that can go wrong.
 #[derive(Debug, thiserror::Error)]
-pub enum CurvError {
+pub enum CurvatureError {
     /// A block name that the model does not have.
     #[error("unknown block `{name}`; the model's blocks are: {available}")]
     UnknownBlock {
@@ -32,5 +32,5 @@ pub enum CurvError {
     Candle(#[from] candle_core::Error),
 }
 
-/// Result with [`CurvError`].
-pub type Result<T> = std::result::Result<T, CurvError>;
+/// Result with [`CurvatureError`].
+pub type Result<T> = std::result::Result<T, CurvatureError>;

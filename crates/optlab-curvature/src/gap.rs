@@ -3,12 +3,11 @@
 //! Adam, each at its best learning rate of a sweep. The paper's claim: the larger the score,
 //! the larger the gap in Adam's favour.
 
-use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::{bail, Context, Result};
 use candle_core::DType;
 use optlab_core::params::ParamStore;
+use optlab_core::report::Reporter;
 use optlab_core::rng::Rng;
 use optlab_core::train::named_grads;
 use optlab_optim::OptimConfig;
@@ -16,31 +15,40 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::blocks::{block_spectra, heterogeneity};
+use crate::error::{CurvatureError, Result};
 use crate::objective::{FixedBatch, ModelKind, Net, Objective, Task};
 use crate::slq::SlqConfig;
 
-/// Options of `optlab curvature gap`.
-#[derive(Debug, Clone, clap::Args)]
-pub struct GapOpts {
-    /// Small settings (1 probe x 10 Lanczos steps, sampled transformer blocks, 60 training
-    /// steps, 3 learning rates per optimizer).
-    #[arg(long)]
+/// Settings of the gap experiment.
+#[derive(Debug, Clone)]
+pub struct GapOptions {
+    /// Small settings (1 probe x 10 Lanczos steps, sampled transformer blocks, 3 learning
+    /// rates per optimizer).
     pub quick: bool,
-    /// Models to run.
-    #[arg(long, value_enum, value_delimiter = ',', default_values_t = [ModelKind::Mlp, ModelKind::Cnn, ModelKind::Transformer])]
+    /// Models to run, in order.
     pub models: Vec<ModelKind>,
-    /// Training steps per run (default 400, quick 60).
-    #[arg(long)]
+    /// Training steps per run (none: 400, quick 60).
     pub steps: Option<usize>,
     /// Seed of weights, data and probes.
-    #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Folder for gap.json.
-    #[arg(long)]
-    pub out: Option<PathBuf>,
-    /// JSON output.
-    #[arg(long)]
-    pub json: bool,
+}
+
+impl GapOptions {
+    /// The training steps per run these options give.
+    pub fn steps(&self) -> usize {
+        self.steps.unwrap_or(if self.quick { 60 } else { 400 })
+    }
+}
+
+/// Every model's row, with the settings shared by all.
+#[derive(Debug, Clone, Serialize)]
+pub struct GapReport {
+    /// Training steps per run.
+    pub steps: usize,
+    /// Seed of weights, data and probes.
+    pub seed: u64,
+    /// One row per model, in the order asked for.
+    pub rows: Vec<GapRow>,
 }
 
 /// One model's row.
@@ -220,103 +228,35 @@ pub fn gap_row(kind: ModelKind, quick: bool, steps: usize, seed: u64) -> Result<
     })
 }
 
-/// Run `optlab curvature gap`.
-pub fn run(o: &GapOpts) -> Result<()> {
-    let (steps, rows) = execute(o)?;
-    print_rows(o, steps, &rows)
-}
-
-/// `optlab reproduce curvature-gap`: all three models; returns the table as JSON.
-pub fn reproduce(quick: bool, out: &std::path::Path) -> Result<serde_json::Value> {
-    let o = GapOpts {
-        quick,
-        models: vec![ModelKind::Mlp, ModelKind::Cnn, ModelKind::Transformer],
-        steps: None,
-        seed: 0,
-        out: Some(out.join("curvature-gap")),
-        json: true,
-    };
-    let (steps, rows) = execute(&o)?;
-    let table: Vec<serde_json::Value> = rows
-        .iter()
-        .map(|r| serde_json::json!({"model": r.model, "heterogeneity": r.heterogeneity, "gap": r.gap, "best_sgdm": best(&r.sgdm), "best_adam": best(&r.adam), "initial_loss": r.initial_loss}))
-        .collect();
-    Ok(serde_json::json!({"steps": steps, "rows": table, "out": o.out}))
-}
-
-fn best(v: &[(f64, f64)]) -> (f64, f64) {
+/// The `(lr, loss)` pair with the lowest loss (`(NaN, inf)` when every run diverged).
+pub fn best_run(v: &[(f64, f64)]) -> (f64, f64) {
     v.iter().copied().fold(
         (f64::NAN, f64::INFINITY),
         |a, b| if b.1 < a.1 { b } else { a },
     )
 }
 
-/// Compute every row and write gap.json when `o.out` is set.
-fn execute(o: &GapOpts) -> Result<(usize, Vec<GapRow>)> {
-    let steps = o.steps.unwrap_or(if o.quick { 60 } else { 400 });
+/// Compute every model's row; `reporter` gets a phase over the models and a line per model.
+pub fn gap_experiment(o: &GapOptions, reporter: &dyn Reporter) -> Result<GapReport> {
+    let steps = o.steps();
     if steps == 0 || o.models.is_empty() {
-        bail!("gap: need at least one model and one training step");
+        return Err(CurvatureError::Config(
+            "gap: need at least one model and one training step".into(),
+        ));
     }
     let mut rows = Vec::new();
+    reporter.begin("gap", o.models.len() as u64);
     for &m in &o.models {
-        if !o.json {
-            eprintln!("{m:?}: block spectra and {steps}-step lr sweeps …");
-        }
+        reporter.log(&format!(
+            "{m:?}: block spectra and {steps}-step lr sweeps …"
+        ));
         rows.push(gap_row(m, o.quick, steps, o.seed)?);
+        reporter.advance(rows.len() as u64, m.name());
     }
-    if let Some(dir) = &o.out {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-        let path = dir.join("gap.json");
-        let doc = serde_json::json!({"steps": steps, "seed": o.seed, "rows": rows});
-        std::fs::write(&path, serde_json::to_string_pretty(&doc)?)
-            .with_context(|| format!("cannot write {}", path.display()))?;
-    }
-    Ok((steps, rows))
-}
-
-fn print_rows(o: &GapOpts, steps: usize, rows: &[GapRow]) -> Result<()> {
-    if o.json {
-        println!("{}", serde_json::to_string_pretty(&rows)?);
-        return Ok(());
-    }
-    println!(
-        "{:<12} {:>7} {:>14} {:>10} {:>10} {:>10} {:>10} {:>10} {:>8}",
-        "model",
-        "blocks",
-        "heterogeneity",
-        "init loss",
-        "SGDM lr",
-        "SGDM loss",
-        "Adam lr",
-        "Adam loss",
-        "gap"
-    );
-    for r in rows {
-        let (sl, s) = best(&r.sgdm);
-        let (al, a) = best(&r.adam);
-        let edge = |v: &[(f64, f64)], lr: f64| {
-            if v.first().is_some_and(|x| x.0 == lr) || v.last().is_some_and(|x| x.0 == lr) {
-                "*"
-            } else {
-                " "
-            }
-        };
-        println!(
-            "{:<12} {:>7} {:>14.4} {:>10.4} {:>9.0e}{} {:>10.4} {:>9.0e}{} {:>10.4} {:>8.4}",
-            format!("{:?}", r.model).to_lowercase(),
-            r.blocks.len(),
-            r.heterogeneity,
-            r.initial_loss,
-            sl,
-            edge(&r.sgdm, sl),
-            s,
-            al,
-            edge(&r.adam, al),
-            a,
-            r.gap
-        );
-    }
-    println!("* best learning rate at the edge of its sweep");
-    println!("gap = best SGD-momentum loss − best Adam loss on a held-out batch after {steps} steps (positive: Adam better)");
-    Ok(())
+    reporter.end();
+    Ok(GapReport {
+        steps,
+        seed: o.seed,
+        rows,
+    })
 }

@@ -12,7 +12,7 @@ use std::cell::Cell;
 use candle_core::{DType, Tensor};
 use optlab_core::params::{NamedParam, ParamStore};
 
-use crate::error::{CurvError, Result};
+use crate::error::{CurvatureError, Result};
 use crate::objective::Objective;
 
 /// Default finite-difference step for a unit-norm direction: on a quadratic and a ReLU MLP
@@ -37,7 +37,7 @@ pub fn select(store: &ParamStore, names: &[String]) -> Result<Vec<NamedParam>> {
                 if more > 0 {
                     available.push_str(&format!(", … ({more} more)"));
                 }
-                return Err(CurvError::UnknownBlock {
+                return Err(CurvatureError::UnknownBlock {
                     name: n.clone(),
                     available,
                 });
@@ -56,14 +56,14 @@ pub fn gradient(obj: &dyn Objective, params: &[NamedParam]) -> Result<Vec<f64>> 
     let loss = obj.loss()?;
     let value = loss.to_dtype(DType::F64)?.to_scalar::<f64>()?;
     if !value.is_finite() {
-        return Err(CurvError::NonFinite("the loss".into()));
+        return Err(CurvatureError::NonFinite("the loss".into()));
     }
     let grads = loss.backward()?;
     let mut out = Vec::new();
     for p in params {
         let g = grads
             .get(p.var.as_tensor())
-            .ok_or_else(|| CurvError::NoGradient {
+            .ok_or_else(|| CurvatureError::NoGradient {
                 name: p.name.clone(),
             })?;
         out.extend(to_f64(g)?);
@@ -87,7 +87,7 @@ impl<'a> Hvp<'a> {
     pub fn new(obj: &'a dyn Objective, blocks: &[String]) -> Result<Self> {
         let params = select(obj.params(), blocks)?;
         if params.is_empty() {
-            return Err(CurvError::Config("the model has no parameters".into()));
+            return Err(CurvatureError::Config("the model has no parameters".into()));
         }
         let sizes = params.iter().map(|p| p.var.elem_count()).collect();
         let hvp = Self {
@@ -133,7 +133,7 @@ impl<'a> Hvp<'a> {
     /// also when an evaluation fails.
     pub fn apply(&self, v: &[f64]) -> Result<Vec<f64>> {
         if v.len() != self.dim() {
-            return Err(CurvError::Config(format!(
+            return Err(CurvatureError::Config(format!(
                 "direction has {} entries, the selected blocks have {}",
                 v.len(),
                 self.dim()
@@ -141,7 +141,7 @@ impl<'a> Hvp<'a> {
         }
         let norm = v.iter().map(|x| x * x).sum::<f64>().sqrt();
         if !norm.is_finite() {
-            return Err(CurvError::NonFinite("the HVP direction".into()));
+            return Err(CurvatureError::NonFinite("the HVP direction".into()));
         }
         if norm == 0.0 {
             return Ok(vec![0.0; v.len()]);
@@ -189,7 +189,7 @@ pub fn double_backward_enabled() -> bool {
 /// candle detaches the gradient and the result would be silently wrong, so this refuses.
 pub fn double_backward_hvp(obj: &dyn Objective, blocks: &[String], v: &[f64]) -> Result<Vec<f64>> {
     if !double_backward_enabled() {
-        return Err(CurvError::Config(
+        return Err(CurvatureError::Config(
             "exact HVP needs CANDLE_GRAD_DO_NOT_DETACH=1 in the environment".into(),
         ));
     }
@@ -201,12 +201,12 @@ pub fn double_backward_hvp(obj: &dyn Objective, blocks: &[String], v: &[f64]) ->
     for p in &params {
         let g = grads
             .get(p.var.as_tensor())
-            .ok_or_else(|| CurvError::NoGradient {
+            .ok_or_else(|| CurvatureError::NoGradient {
                 name: p.name.clone(),
             })?;
         let n = p.var.elem_count();
         if off + n > v.len() {
-            return Err(CurvError::Config(
+            return Err(CurvatureError::Config(
                 "direction shorter than the selected blocks".into(),
             ));
         }
@@ -219,11 +219,11 @@ pub fn double_backward_hvp(obj: &dyn Objective, blocks: &[String], v: &[f64]) ->
         off += n;
     }
     if off != v.len() {
-        return Err(CurvError::Config(
+        return Err(CurvatureError::Config(
             "direction longer than the selected blocks".into(),
         ));
     }
-    let dot = dot.ok_or_else(|| CurvError::Config("no block selected".into()))?;
+    let dot = dot.ok_or_else(|| CurvatureError::Config("no block selected".into()))?;
     let second = dot.backward()?;
     let mut out = Vec::with_capacity(v.len());
     let mut reached = false;
@@ -238,7 +238,7 @@ pub fn double_backward_hvp(obj: &dyn Objective, blocks: &[String], v: &[f64]) ->
         }
     }
     if !reached {
-        return Err(CurvError::Config(
+        return Err(CurvatureError::Config(
             "the second backward pass reached no parameter: CANDLE_GRAD_DO_NOT_DETACH must be set before this thread's first backward pass".into(),
         ));
     }

@@ -3,7 +3,7 @@
 //! implicit QL, returning eigenvalues and the first component of each eigenvector (the
 //! Gauss quadrature weights SLQ needs).
 
-use crate::error::{CurvError, Result};
+use crate::error::{CurvatureError, Result};
 
 /// The tridiagonal matrix of a Lanczos run: diagonal `alpha` (k) and off-diagonal `beta` (k-1).
 #[derive(Debug, Clone)]
@@ -37,7 +37,7 @@ pub fn lanczos(
     let n = start.len();
     let norm = dot(start, start).sqrt();
     if n == 0 || steps == 0 || !(norm > 0.0 && norm.is_finite()) {
-        return Err(CurvError::Config(
+        return Err(CurvatureError::Config(
             "Lanczos needs a non-zero finite start vector and at least one step".into(),
         ));
     }
@@ -51,7 +51,7 @@ pub fn lanczos(
     for j in 0..steps {
         let mut w = op(&q)?;
         if w.len() != n || w.iter().any(|x| !x.is_finite()) {
-            return Err(CurvError::NonFinite(format!(
+            return Err(CurvatureError::NonFinite(format!(
                 "the Hessian-vector product at Lanczos step {j}"
             )));
         }
@@ -109,7 +109,7 @@ pub fn tridiagonal_eigen(t: &Tridiagonal) -> Result<(Vec<f64>, Vec<f64>)> {
             }
             iter += 1;
             if iter > 100 {
-                return Err(CurvError::Config(
+                return Err(CurvatureError::Config(
                     "tridiagonal eigenproblem did not converge".into(),
                 ));
             }

@@ -7,11 +7,15 @@
 //! * [`lanczos`] and [`slq`]: extreme eigenvalues and spectral densities from products;
 //! * [`blocks`]: per-block spectra, pairwise JS divergences, the heterogeneity score;
 //! * [`bench`]: the cost of one HVP in gradient evaluations;
-//! * [`objective`] and [`data`]: the models and data the experiments measure.
+//! * [`objective`] and [`data`]: the models and data the experiments measure;
+//! * [`gap`]: the heterogeneity score against the SGD-momentum/Adam loss gap;
+//! * [`smooth`] and [`smooth_sweep`]: Adam vs SGD-momentum on (L0,L1)-smooth problems;
+//! * [`svg`]: density and gradient-norm charts.
+
+#![deny(missing_docs)]
 
 pub mod bench;
 pub mod blocks;
-pub mod cli;
 pub mod data;
 pub mod error;
 pub mod gap;
@@ -20,7 +24,7 @@ pub mod lanczos;
 pub mod objective;
 pub mod slq;
 pub mod smooth;
-pub mod smooth_report;
+pub mod smooth_sweep;
 pub mod svg;
 
-pub use error::{CurvError, Result};
+pub use error::{CurvatureError, Result};

@@ -10,7 +10,7 @@
 use optlab_core::rng::Rng;
 use serde::Serialize;
 
-use crate::error::{CurvError, Result};
+use crate::error::{CurvatureError, Result};
 use crate::lanczos::{lanczos, tridiagonal_eigen};
 
 /// SLQ settings.
@@ -50,13 +50,13 @@ impl SlqConfig {
     /// Reject settings that cannot give a density.
     pub fn validate(&self) -> Result<()> {
         if self.probes == 0 || self.steps == 0 || self.grid_points < 2 {
-            return Err(CurvError::Config(
+            return Err(CurvatureError::Config(
                 "SLQ needs at least 1 probe, 1 Lanczos step and 2 grid points".into(),
             ));
         }
         let ok = self.sigma2 > 0.0 && self.sigma2.is_finite() && self.margin >= 0.0;
         if !ok {
-            return Err(CurvError::Config(format!(
+            return Err(CurvatureError::Config(format!(
                 "SLQ smoothing variance must be positive and the margin non-negative (got {} and {})",
                 self.sigma2, self.margin
             )));

@@ -10,7 +10,7 @@
 
 use serde::Serialize;
 
-use crate::error::{CurvError, Result};
+use crate::error::{CurvatureError, Result};
 
 /// The method compared.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -246,7 +246,7 @@ pub fn best_deterministic(
             best = Some((lr, r));
         }
     }
-    best.ok_or_else(|| CurvError::Config("empty learning-rate grid".into()))
+    best.ok_or_else(|| CurvatureError::Config("empty learning-rate grid".into()))
 }
 
 /// One learning rate of a stochastic sweep, over seeds.
@@ -264,9 +264,14 @@ pub struct StochasticCell {
     pub reached: f64,
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
+/// Median of gradient norms where diverged runs count as infinite: when both middle values
+/// are infinite the median is infinite (the plain interpolation would give NaN).
+fn median(v: Vec<f64>) -> f64 {
+    match optlab_core::stats::median(&v) {
+        Some(m) if m.is_nan() && !v.iter().any(|x| x.is_nan()) => f64::INFINITY,
+        Some(m) => m,
+        None => f64::NAN,
+    }
 }
 
 /// Run `seeds` noisy runs at `lr` (noise streams `seed`, `seed + 1`, …); also returns the median trace (per logged iteration).

@@ -1,6 +1,8 @@
 //! Spectral densities and gradient-norm curves drawn with optlab-core's line chart, adding the
 //! two things these plots need: a log-scaled x axis and a floor for log-scaled densities.
 
+use crate::blocks::Heterogeneity;
+
 /// One named curve.
 pub struct Series {
     /// Legend label.
@@ -82,4 +84,28 @@ pub fn line_chart(
         })
         .collect();
     optlab_core::svg::line_chart(&chart, &curves)
+}
+
+/// SVG of the block densities of `h` (log density against eigenvalue).
+pub fn density_svg(h: &Heterogeneity, title: &str) -> String {
+    let xs: Vec<f64> = (0..h.grid.points).map(|i| h.grid.at(i)).collect();
+    let series: Vec<Series> = h
+        .names
+        .iter()
+        .zip(&h.densities)
+        .map(|(n, d)| {
+            let (x, y) = downsample_max(&xs, d, 1200);
+            Series {
+                name: n.clone(),
+                xs: x,
+                ys: y,
+            }
+        })
+        .collect();
+    let axes = Axes {
+        log_x: false,
+        log_y: true,
+        floor: 1e-6,
+    };
+    line_chart(title, "eigenvalue", "density", &series, axes)
 }

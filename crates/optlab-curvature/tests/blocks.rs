@@ -7,7 +7,7 @@ use optlab_curvature::blocks::{block_spectra, heterogeneity};
 use optlab_curvature::hvp::Hvp;
 use optlab_curvature::objective::{FixedBatch, ModelKind, Objective};
 use optlab_curvature::slq::SlqConfig;
-use optlab_curvature::{CurvError, Result};
+use optlab_curvature::{CurvatureError, Result};
 
 /// `Σ_blocks ½ Σ_i d_bi x_bi²`: block b's Hessian is diag(d_b).
 struct Separable {
@@ -89,7 +89,7 @@ fn experiment_models_have_finite_block_gradients_and_name_unknown_blocks() {
         let err = Hvp::new(&obj, &["model.layers.9.mlp.up_proj.weight".into()])
             .err()
             .unwrap();
-        assert!(matches!(err, CurvError::UnknownBlock { .. }), "{err}");
+        assert!(matches!(err, CurvatureError::UnknownBlock { .. }), "{err}");
         let first = obj.params().params()[0].name.clone();
         assert!(err.to_string().contains(&first), "{err}");
     }

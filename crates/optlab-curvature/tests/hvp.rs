@@ -9,7 +9,7 @@ use optlab_core::params::{Init, ParamBuilder, ParamRole};
 use optlab_core::rng::Rng;
 use optlab_curvature::hvp::Hvp;
 use optlab_curvature::objective::Objective;
-use optlab_curvature::CurvError;
+use optlab_curvature::CurvatureError;
 
 #[test]
 fn quadratic_hvp_matches_its_matrix() {
@@ -108,7 +108,7 @@ fn unknown_block_is_a_clear_error() {
         .err()
         .unwrap();
     let msg = err.to_string();
-    assert!(matches!(err, CurvError::UnknownBlock { .. }));
+    assert!(matches!(err, CurvatureError::UnknownBlock { .. }));
     assert!(
         msg.contains("layers.7.weight") && msg.contains("layers.0.weight"),
         "{msg}"
@@ -122,12 +122,12 @@ fn block_without_differentiable_path_is_a_clear_error() {
         .param("unused.weight", &[3], Init::Const(1.0), ParamRole::Other)
         .unwrap();
     let err = Hvp::new(&m, &["unused.weight".to_string()]).err().unwrap();
-    assert!(matches!(err, CurvError::NoGradient { .. }), "{err}");
+    assert!(matches!(err, CurvatureError::NoGradient { .. }), "{err}");
     assert!(err.to_string().contains("unused.weight"));
     // The whole model includes the unreachable tensor too.
     assert!(matches!(
         Hvp::new(&m, &[]).err().unwrap(),
-        CurvError::NoGradient { .. }
+        CurvatureError::NoGradient { .. }
     ));
     // Existing blocks still work.
     let ok = Hvp::new(&m, &["layers.1.weight".to_string()]).unwrap();

@@ -122,3 +122,25 @@ fn large_steps_diverge_for_sgdm_but_not_adam() {
     assert_eq!(a.diverged, 0.0);
     assert!(a.median_final_grad.is_finite());
 }
+
+#[test]
+fn a_cell_whose_runs_all_diverge_has_an_infinite_median() {
+    let p = CoshProblem {
+        dim: 2,
+        l0: 1.0,
+        l1: 1.0,
+    };
+    let setup = Setup {
+        method: Method::Sgdm,
+        lr: 0.1,
+        iters: 2000,
+        eps: 1e-3,
+        noise: Noise { abs: 1.0, rel: 0.0 },
+    };
+    // An even number of seeds: both middle values are infinite, which must not give NaN.
+    let (cell, trace) = stochastic_cell(&p, &setup, &p.start(1e4), 4, 0);
+    assert_eq!(cell.diverged, 1.0);
+    assert_eq!(cell.median_final_grad, f64::INFINITY);
+    assert!(cell.median_min_grad.is_finite());
+    assert_eq!(trace.last().map(|t| t.1), Some(f64::INFINITY));
+}

@@ -1,15 +1,9 @@
-//! Stand-alone front end for `optlab optim ...` (the optlab binary wires the same module):
-//! `cargo run --release -p optlab-optim --example optim -- bench --json`.
+//! Step time and state bytes of AdamW, Adam-mini and MoFO on the tiny preset, as JSON:
+//! `cargo run --release -p optlab-optim --example optim` (the `optlab optim bench` command
+//! prints the same report).
 
-use clap::Parser;
-
-/// `optim` subcommands.
-#[derive(Parser, Debug)]
-struct Cli {
-    #[command(flatten)]
-    args: optlab_optim::cli::OptimArgs,
-}
-
-fn main() -> anyhow::Result<()> {
-    optlab_optim::cli::run(Cli::parse().args)
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let report = optlab_optim::bench::bench(&["tiny".to_string()], 3)?;
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(())
 }

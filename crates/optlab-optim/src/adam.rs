@@ -9,7 +9,8 @@ use optlab_core::params::{NamedParam, ParamStore};
 use optlab_core::train::{NamedGrads, TrainOptimizer};
 use optlab_core::Result;
 
-use crate::common::{self, impl_candle_optimizer, Optim, OptimConfig, Slot};
+use crate::common::{self, impl_candle_optimizer, Optim, Slot};
+use crate::config::OptimConfig;
 
 /// Adam (`DECOUPLED = false`) or AdamW (`DECOUPLED = true`) over named parameters.
 pub struct AdamFamily<const DECOUPLED: bool> {

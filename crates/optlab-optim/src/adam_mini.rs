@@ -12,7 +12,8 @@ use optlab_core::params::{NamedParam, ParamStore};
 use optlab_core::train::{NamedGrads, TrainOptimizer};
 use optlab_core::{CoreError, Result};
 
-use crate::common::{self, impl_candle_optimizer, Optim, OptimConfig, Slot};
+use crate::common::{self, impl_candle_optimizer, Optim, Slot};
+use crate::config::OptimConfig;
 use crate::partition::{self, BlockSpec, PartitionRow};
 
 /// Adam-mini over named parameters.
@@ -33,10 +34,9 @@ impl AdamMini {
     }
 
     /// Adam-mini over the given named parameters, partitioned by role. Parameters with
-    /// unknown roles get one block per tensor and are listed in a warning on stderr.
+    /// unknown roles get one block per tensor and are listed in [`Optim::warnings`].
     pub fn from_params(params: Vec<NamedParam>, cfg: OptimConfig) -> Result<Self> {
         let (mut table, unknown) = partition::partition_table(&params, cfg.attn)?;
-        partition::warn_unknown(&unknown);
         if cfg.mini_whole_value {
             partition::use_whole_value_blocks(&mut table);
         }
@@ -193,6 +193,12 @@ impl TrainOptimizer for AdamMini {
 impl Optim for AdamMini {
     fn state_bytes(&self) -> usize {
         common::slots_state_bytes(&self.slots)
+    }
+
+    fn warnings(&self) -> Vec<String> {
+        partition::unknown_warning(&self.unknown)
+            .into_iter()
+            .collect()
     }
 }
 

@@ -1,4 +1,4 @@
-//! `optlab bench optim`: optimizer step time, state bytes and achieved memory bandwidth on the
+//! Optimizer step time, state bytes and achieved memory bandwidth on the
 //! Llama presets, against a memory-copy bandwidth measured in the same run.
 
 use std::time::Instant;
@@ -6,7 +6,9 @@ use std::time::Instant;
 use candle_core::{DType, Device, Tensor};
 use optlab_core::models::{Llama, LlamaConfig};
 use optlab_core::rng::Rng;
+use optlab_core::stats::median;
 use optlab_core::train::NamedGrads;
+use optlab_core::Result;
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -64,17 +66,12 @@ fn streams(name: &str) -> usize {
     }
 }
 
-fn median(mut xs: Vec<f64>) -> f64 {
-    xs.sort_by(f64::total_cmp);
-    xs.get(xs.len() / 2).copied().unwrap_or(f64::NAN)
-}
-
 /// Copy bandwidth over buffers shaped like the model's parameters.
 fn copy_bandwidth(sizes: &[usize], reps: usize) -> f64 {
     let src: Vec<Vec<f32>> = sizes.iter().map(|&n| vec![1.0; n]).collect();
     let mut dst: Vec<Vec<f32>> = sizes.iter().map(|&n| vec![0.0; n]).collect();
     let total: usize = sizes.iter().sum();
-    let times = (0..reps.max(1))
+    let times: Vec<f64> = (0..reps.max(1))
         .map(|_| {
             let t0 = Instant::now();
             dst.par_iter_mut()
@@ -84,11 +81,11 @@ fn copy_bandwidth(sizes: &[usize], reps: usize) -> f64 {
         })
         .collect();
     std::hint::black_box(&dst);
-    (8 * total) as f64 / median(times) / 1e9
+    (8 * total) as f64 / median(&times).unwrap_or(f64::NAN) / 1e9
 }
 
 /// Bench the given optimizers on a Llama preset (vocabulary 256) for `steps` timed steps.
-pub fn bench_model(model: &str, names: &[&str], steps: usize) -> anyhow::Result<ModelBench> {
+pub fn bench_model(model: &str, names: &[&str], steps: usize) -> Result<ModelBench> {
     let cfg = LlamaConfig::preset(model, 256)?;
     let llama = Llama::new(&cfg, DType::F32, &Device::Cpu, 0)?;
     let store = llama.params();
@@ -117,8 +114,8 @@ pub fn bench_model(model: &str, names: &[&str], steps: usize) -> anyhow::Result<
                 let t0 = Instant::now();
                 opt.step(&grads, 1e-6).map(|_| t0.elapsed().as_secs_f64())
             })
-            .collect::<optlab_core::Result<Vec<f64>>>()?;
-        let t = median(times);
+            .collect::<Result<Vec<f64>>>()?;
+        let t = median(&times).unwrap_or(f64::NAN);
         let bytes_moved = 4 * streams(name) * n;
         let achieved_gbps = bytes_moved as f64 / t / 1e9;
         optimizers.push(OptimBench {
@@ -151,32 +148,10 @@ pub fn bench_model(model: &str, names: &[&str], steps: usize) -> anyhow::Result<
     })
 }
 
-/// Bench AdamW, Adam-mini and MoFO on each preset; print JSON or a table.
-pub fn bench(models: &[String], steps: usize, json: bool) -> anyhow::Result<Vec<ModelBench>> {
-    let mut out = Vec::new();
-    for m in models {
-        out.push(bench_model(m, &BENCH_OPTIMIZERS, steps)?);
-    }
-    if json {
-        println!("{}", serde_json::to_string_pretty(&out)?);
-    } else {
-        for b in &out {
-            println!(
-                "{}: {} params, copy bandwidth {:.2} GB/s, adam-mini/adamw state {:.4}",
-                b.model, b.params, b.copy_gbps, b.adam_mini_state_ratio
-            );
-            for o in &b.optimizers {
-                println!(
-                    "  {:<10} state {:>12} B ({:.3} B/p)  step {:>9.3} ms  {:>6.2} GB/s ({:.0}% of copy)",
-                    o.name,
-                    o.state_bytes,
-                    o.state_bytes_per_param,
-                    o.step_ms,
-                    o.achieved_gbps,
-                    100.0 * o.fraction_of_copy
-                );
-            }
-        }
-    }
-    Ok(out)
+/// Bench AdamW, Adam-mini and MoFO on each preset, `steps` timed steps each.
+pub fn bench(models: &[String], steps: usize) -> Result<Vec<ModelBench>> {
+    models
+        .iter()
+        .map(|m| bench_model(m, &BENCH_OPTIMIZERS, steps))
+        .collect()
 }

@@ -1,4 +1,4 @@
-//! Shared machinery: hyper-parameters, per-tensor slots with f32 state, gradient checks,
+//! Shared machinery: per-step Adam scalars, per-tensor slots with f32 state, gradient checks,
 //! reading and writing parameters as contiguous f32 slices, and state (de)serialisation.
 
 use std::cell::RefCell;
@@ -10,76 +10,7 @@ use optlab_core::train::NamedGrads;
 use optlab_core::{CoreError, Result};
 use rayon::prelude::*;
 
-/// Hyper-parameters shared by every optimizer of the crate (each reads the fields it uses).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct OptimConfig {
-    /// Learning rate used by candle's `Optimizer::step` (the training loop passes its own).
-    pub lr: f64,
-    /// First-moment decay (Adam family).
-    pub beta1: f64,
-    /// Second-moment decay (Adam family).
-    pub beta2: f64,
-    /// Denominator epsilon, added outside the square root as in PyTorch.
-    pub eps: f64,
-    /// Weight decay: decoupled for AdamW, Adam-mini and MoFO; an L2 term for SGD and Adam.
-    /// Never applied to parameters whose role does not decay (norms, biases).
-    pub weight_decay: f64,
-    /// SGD momentum.
-    pub momentum: f64,
-    /// SGD Nesterov momentum.
-    pub nesterov: bool,
-    /// MoFO: fraction of each partition's entries updated per step.
-    pub mofo_fraction: f64,
-    /// Adam-mini: attention shape for per-head query/key blocks.
-    pub attn: Option<AttnShape>,
-    /// Adam-mini: one block for each whole value tensor instead of one per row, the reference
-    /// README's setting (`wv_names = {}`) for runs shorter than about 10k steps.
-    pub mini_whole_value: bool,
-}
-
-impl Default for OptimConfig {
-    fn default() -> Self {
-        Self {
-            lr: 1e-3,
-            beta1: 0.9,
-            beta2: 0.999,
-            eps: 1e-8,
-            weight_decay: 0.0,
-            momentum: 0.9,
-            nesterov: false,
-            mofo_fraction: crate::mofo::DEFAULT_FRACTION,
-            attn: None,
-            mini_whole_value: false,
-        }
-    }
-}
-
-/// Attention shape that Adam-mini's per-head blocks need.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct AttnShape {
-    /// Model width.
-    pub hidden: usize,
-    /// Query heads.
-    pub n_heads: usize,
-    /// Key/value heads (grouped-query attention).
-    pub n_kv_heads: usize,
-}
-
-impl AttnShape {
-    /// The attention shape of a Llama/Qwen2/Mistral configuration.
-    pub fn from_llama(cfg: &optlab_core::models::LlamaConfig) -> Self {
-        Self {
-            hidden: cfg.hidden_size,
-            n_heads: cfg.num_attention_heads,
-            n_kv_heads: cfg.kv_heads(),
-        }
-    }
-
-    /// Width of one head.
-    pub fn head_dim(&self) -> usize {
-        self.hidden / self.n_heads.max(1)
-    }
-}
+use crate::config::OptimConfig;
 
 /// Per-step scalars of the Adam family at step `t` (1-based): betas and epsilon in f32, the
 /// first-moment bias correction folded into the step size `lr / (1 - b1^t)`, and
@@ -133,6 +64,12 @@ pub(crate) fn slots_state_bytes(slots: &[Slot]) -> usize {
 pub trait Optim: optlab_core::train::TrainOptimizer + Send {
     /// Bytes of persistent optimizer state (moments and per-block scalars; no transients).
     fn state_bytes(&self) -> usize;
+
+    /// Warnings a person should read about how the optimizer was set up (e.g. Adam-mini
+    /// tensors that no partition rule recognised); empty by default.
+    fn warnings(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// One parameter tensor with the optimizer's per-tensor state in f32.
@@ -430,7 +367,7 @@ pub(crate) fn to_candle(e: CoreError) -> candle_core::Error {
 macro_rules! impl_candle_optimizer {
     ($ty:ty) => {
         impl candle_nn::Optimizer for $ty {
-            type Config = $crate::common::OptimConfig;
+            type Config = $crate::config::OptimConfig;
 
             fn new(vars: Vec<candle_core::Var>, config: Self::Config) -> candle_core::Result<Self> {
                 <$ty>::from_params($crate::common::params_from_vars(vars), config)

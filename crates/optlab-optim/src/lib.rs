@@ -6,7 +6,9 @@
 //! * [`partition`]: Adam-mini's block partition (reference version 1.1.1) by parameter role;
 //! * [`Optim::state_bytes`]: optimizer-state memory accounting;
 //! * [`by_name`]: the optimizer the CLI's `--optimizer NAME` selects;
-//! * [`bench`]: step time, state bytes and achieved bandwidth against a measured copy.
+//! * [`entries`]: parameter names, roles and shapes of a preset or a checkpoint folder;
+//! * [`bench`]: step time, state bytes and achieved bandwidth against a measured copy;
+//! * [`experiments`]: pre-training and forgetting comparisons across optimizers.
 //!
 //! Every step first checks every gradient (shape, finiteness) and fails with the tensor's name
 //! before changing any parameter or state. State is kept in f32 and each tensor is updated in
@@ -17,9 +19,9 @@
 mod adam;
 mod adam_mini;
 pub mod bench;
-pub mod cli;
-pub mod cli_experiments;
 mod common;
+mod config;
+pub mod entries;
 pub mod experiments;
 pub mod mofo;
 pub mod partition;
@@ -27,7 +29,8 @@ mod sgd;
 
 pub use adam::{Adam, AdamFamily, AdamW};
 pub use adam_mini::AdamMini;
-pub use common::{AttnShape, Optim, OptimConfig};
+pub use common::Optim;
+pub use config::{AttnShape, OptimConfig, DEFAULT_FRACTION};
 pub use mofo::Mofo;
 pub use sgd::Sgd;
 

@@ -15,12 +15,10 @@ use optlab_core::params::{NamedParam, ParamRole, ParamStore};
 use optlab_core::train::{NamedGrads, TrainOptimizer};
 use optlab_core::{CoreError, Result};
 
-use crate::common::{self, impl_candle_optimizer, Optim, OptimConfig, Slot};
+use crate::common::{self, impl_candle_optimizer, Optim, Slot};
+use crate::config::OptimConfig;
 
-/// Default filtering fraction: 0.15, the value of every shipped MoFO script and of the
-/// open-instruct integration (`--MoFO_fraction 0.15`); the reference class's own keyword
-/// default is 0.03.
-pub const DEFAULT_FRACTION: f64 = 0.15;
+pub use crate::config::DEFAULT_FRACTION;
 
 /// The threshold τ = the `k`-th largest value of `|m|` (1 ≤ k ≤ m.len()), by selection.
 pub fn kth_largest_abs(m: &[f32], k: usize) -> f32 {

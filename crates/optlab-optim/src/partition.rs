@@ -20,7 +20,7 @@ use optlab_core::params::{NamedParam, ParamRole};
 use optlab_core::{CoreError, Result};
 use serde::Serialize;
 
-use crate::common::AttnShape;
+use crate::config::AttnShape;
 
 /// How a tensor is cut into Adam-mini blocks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -186,13 +186,13 @@ pub fn partition_entries(
     Ok((rows, unknown))
 }
 
-/// Print the names that fell back to one block per tensor (if any) to stderr.
-pub fn warn_unknown(unknown: &[String]) {
-    if !unknown.is_empty() {
-        eprintln!(
-            "warning: adam-mini: no partition rule for {} tensor(s), one block each: {}",
+/// The warning for names that fell back to one block per tensor, if there are any.
+pub fn unknown_warning(unknown: &[String]) -> Option<String> {
+    (!unknown.is_empty()).then(|| {
+        format!(
+            "adam-mini: no partition rule for {} tensor(s), one block each: {}",
             unknown.len(),
             unknown.join(", ")
-        );
-    }
+        )
+    })
 }

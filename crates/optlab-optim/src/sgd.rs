@@ -9,7 +9,8 @@ use optlab_core::params::{NamedParam, ParamStore};
 use optlab_core::train::{NamedGrads, TrainOptimizer};
 use optlab_core::{CoreError, Result};
 
-use crate::common::{self, impl_candle_optimizer, Optim, OptimConfig, Slot};
+use crate::common::{self, impl_candle_optimizer, Optim, Slot};
+use crate::config::OptimConfig;
 
 /// SGD with momentum over named parameters.
 pub struct Sgd {

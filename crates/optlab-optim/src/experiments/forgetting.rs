@@ -12,7 +12,7 @@ use optlab_core::tokenizer::ByteTokenizer;
 use optlab_core::train::evaluate;
 use optlab_core::{CoreError, Result};
 
-use super::run::{train_run, RunOptions};
+use super::run::{train_run, write_json, RunOptions};
 
 /// Corpus B: multiplication facts and arithmetic progressions, a domain the embedded
 /// corpus A (English sentences, sums and differences) does not contain.
@@ -172,13 +172,4 @@ fn distance(model: &Llama, start: &HashMap<String, Tensor>) -> Result<(f64, f64)
         total += d.len();
     }
     Ok((sq.sqrt(), moved as f64 / total.max(1) as f64))
-}
-
-/// Write `value` as pretty JSON to `dir/name`, creating `dir`.
-pub(super) fn write_json(dir: &Path, name: &str, value: &impl serde::Serialize) -> Result<()> {
-    std::fs::create_dir_all(dir).map_err(CoreError::io(dir))?;
-    let path = dir.join(name);
-    let text = serde_json::to_string_pretty(value)
-        .map_err(|e| CoreError::Config(format!("cannot serialise {name}: {e}")))?;
-    std::fs::write(&path, text).map_err(CoreError::io(&path))
 }

@@ -6,11 +6,12 @@ use std::path::PathBuf;
 use candle_core::{DType, Device};
 use optlab_core::data::{generated_corpus, TokenDataset};
 use optlab_core::models::{Llama, LlamaConfig};
+use optlab_core::report::Reporter;
 use optlab_core::svg::{line_chart, Chart, Series};
 use optlab_core::tokenizer::ByteTokenizer;
 use optlab_core::{CoreError, Result};
 
-use super::run::{train_run, RunOptions, RunResult};
+use super::run::{train_run, write_json, RunOptions, RunResult};
 
 /// Settings of the pre-training comparison.
 #[derive(Debug, Clone)]
@@ -27,8 +28,6 @@ pub struct PretrainOptions {
     pub init_seed: u64,
     /// Folder for `pretrain.json` and `pretrain.svg` (none: write nothing).
     pub out: Option<PathBuf>,
-    /// Print one line per finished run on standard error.
-    pub progress: bool,
 }
 
 /// Every run, and the best one per optimizer.
@@ -100,14 +99,19 @@ impl PretrainReport {
 
     /// Write `pretrain.json` and `pretrain.svg` into `dir`.
     pub fn write(&self, dir: &std::path::Path) -> Result<()> {
-        super::forgetting::write_json(dir, "pretrain.json", self)?;
+        write_json(dir, "pretrain.json", self)?;
         let path = dir.join("pretrain.svg");
         std::fs::write(&path, pretrain_svg(self)).map_err(CoreError::io(&path))
     }
 }
 
-/// Run the sweep. Each run starts from the same initial weights and sees the same batches.
-pub fn pretrain_comparison(opts: &PretrainOptions, dev: &Device) -> Result<PretrainReport> {
+/// Run the sweep. Each run starts from the same initial weights and sees the same batches;
+/// `reporter` gets one phase for the sweep and a line per finished run.
+pub fn pretrain_comparison(
+    opts: &PretrainOptions,
+    dev: &Device,
+    reporter: &dyn Reporter,
+) -> Result<PretrainReport> {
     let data = TokenDataset::from_text(
         &generated_corpus(opts.init_seed, opts.corpus_bytes),
         &ByteTokenizer,
@@ -116,6 +120,8 @@ pub fn pretrain_comparison(opts: &PretrainOptions, dev: &Device) -> Result<Pretr
     let cfg = LlamaConfig::preset(&opts.size, 256)?;
     let mut runs = Vec::new();
     let mut parameters = 0;
+    let total: usize = opts.sweep.iter().map(|(_, lrs)| lrs.len()).sum();
+    reporter.begin("pretrain sweep", total as u64);
     for (name, lrs) in &opts.sweep {
         if lrs.is_empty() {
             return Err(CoreError::Config(format!("no learning rates for `{name}`")));
@@ -134,15 +140,15 @@ pub fn pretrain_comparison(opts: &PretrainOptions, dev: &Device) -> Result<Pretr
                 ..opts.run.clone()
             };
             let r = train_run(&model, &data, &run, dev)?;
-            if opts.progress {
-                eprintln!(
-                    "{name} lr {lr:e}: best val {:.4} ({:.0} s)",
-                    r.best_val, r.seconds
-                );
-            }
+            reporter.log(&format!(
+                "{name} lr {lr:e}: best val {:.4} ({:.0} s)",
+                r.best_val, r.seconds
+            ));
             runs.push(r);
+            reporter.advance(runs.len() as u64, name);
         }
     }
+    reporter.end();
     let report = PretrainReport::from_runs(opts.size.clone(), parameters, runs);
     if let Some(dir) = &opts.out {
         report.write(dir)?;

@@ -1,6 +1,8 @@
 //! One short language-model training run with any optimizer, in memory (no checkpoints):
 //! the unit both experiments repeat over optimizers and learning rates.
 
+use std::path::Path;
+
 use candle_core::Device;
 use optlab_core::data::TokenDataset;
 use optlab_core::models::{lm_loss, Llama};
@@ -147,4 +149,13 @@ pub fn train_run(
     }
     out.seconds = t0.elapsed().as_secs_f64();
     Ok(out)
+}
+
+/// Write `value` as pretty JSON to `dir/name`, creating `dir`.
+pub(super) fn write_json(dir: &Path, name: &str, value: &impl serde::Serialize) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(CoreError::io(dir))?;
+    let path = dir.join(name);
+    let text = serde_json::to_string_pretty(value)
+        .map_err(|e| CoreError::Config(format!("cannot serialise {name}: {e}")))?;
+    std::fs::write(&path, text).map_err(CoreError::io(&path))
 }

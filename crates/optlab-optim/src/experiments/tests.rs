@@ -31,9 +31,8 @@ fn pretrain_sweep_picks_each_optimizers_lowest_validation_loss() {
         corpus_bytes: 20_000,
         init_seed: 1,
         out: None,
-        progress: false,
     };
-    let r = pretrain_comparison(&opts, &Device::Cpu).unwrap();
+    let r = pretrain_comparison(&opts, &Device::Cpu, &optlab_core::report::Silent).unwrap();
     assert_eq!(r.runs.len(), 3);
     let (_, b) = &r.best[0];
     let lowest = r.runs[..2]

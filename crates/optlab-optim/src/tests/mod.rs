@@ -1,6 +1,6 @@
 //! Tests: update rules against independent f64 references, partitions, state, errors.
 
-mod cli_bench;
+mod entries_bench;
 mod partition_tests;
 mod rules;
 mod state;

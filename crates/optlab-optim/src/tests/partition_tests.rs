@@ -215,3 +215,28 @@ fn whole_value_setting_gives_one_block_per_value_tensor_only() {
     assert_eq!(values, cfg.num_hidden_layers);
     assert!(whole.state_bytes() < per_row.state_bytes());
 }
+
+#[test]
+fn adam_mini_returns_a_warning_naming_unrecognised_tensors() {
+    let params = vec![
+        param("mystery.weight", ParamRole::Other, &[2, 3], 1),
+        param("layers.0.input_layernorm.weight", ParamRole::Norm, &[3], 2),
+    ];
+    let opt = AdamMini::from_params(params, OptimConfig::default()).expect("adam-mini");
+    let warnings = opt.warnings();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].contains("mystery.weight"), "{}", warnings[0]);
+    let known = AdamMini::from_params(
+        super::small_set(3),
+        OptimConfig {
+            attn: Some(AttnShape {
+                hidden: 4,
+                n_heads: 2,
+                n_kv_heads: 2,
+            }),
+            ..OptimConfig::default()
+        },
+    )
+    .expect("adam-mini");
+    assert!(known.warnings().is_empty());
+}

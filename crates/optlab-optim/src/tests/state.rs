@@ -47,8 +47,8 @@ fn cfg() -> OptimConfig {
 
 #[test]
 fn state_round_trip_gives_identical_next_steps() {
-    let dir = std::env::temp_dir().join(format!("optlab-optim-state-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("dir");
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = tmp.path();
     for name in NAMES {
         let (sa, sb) = (store(1), store(2));
         let mut a = build(name, &sa, &cfg()).expect("build");

@@ -1,11 +1,12 @@
-//! `optlab optim pretrain` and `optlab optim forgetting`: the two optimizer experiments.
+//! `optlab optim pretrain` and `optlab optim forgetting`, and their `optlab reproduce`
+//! entries: settings from the command line, tables on standard output.
 
 use std::path::PathBuf;
 
 use anyhow::{bail, Context};
 use candle_core::Device;
 
-use crate::experiments::{
+use optlab_optim::experiments::{
     forgetting, pretrain_comparison, ForgettingOptions, ForgettingReport, PretrainOptions,
     PretrainReport, RunOptions,
 };
@@ -100,9 +101,8 @@ pub fn run_pretrain(
         corpus_bytes: 400_000,
         init_seed: a.seed,
         out: a.out.clone(),
-        progress: !a.json,
     };
-    let r = pretrain_comparison(&opts, &Device::Cpu)?;
+    let r = pretrain_comparison(&opts, &Device::Cpu, &crate::progress::Bars::new(a.json))?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&r)?);
     } else {

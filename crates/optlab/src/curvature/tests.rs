@@ -1,4 +1,4 @@
-//! The curvature subcommands end to end on the small MLP.
+//! The curvature subcommands end to end on the small MLP (and a tiny model folder).
 
 use clap::Parser;
 

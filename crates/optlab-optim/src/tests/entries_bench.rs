@@ -4,12 +4,13 @@ use candle_core::{DType, Device};
 use optlab_core::models::{save_model_dir, Llama, LlamaConfig};
 use optlab_core::params::ParamRole;
 
-use crate::cli::{entries_from_dir, entries_from_preset};
+use crate::entries::{entries_from_dir, entries_from_preset};
 use crate::partition::partition_entries;
 
 #[test]
 fn model_dir_headers_give_the_same_table_as_the_model() {
-    let dir = std::env::temp_dir().join(format!("optlab-optim-dir-{}", std::process::id()));
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = tmp.path().join("model");
     let cfg = LlamaConfig::preset("tiny", 64).expect("preset");
     let model = Llama::new(&cfg, DType::F32, &Device::Cpu, 3).expect("model");
     save_model_dir(&model, "{}", &dir).expect("save");

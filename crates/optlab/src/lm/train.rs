@@ -106,7 +106,10 @@ pub fn run(a: TrainArgs) -> Result<()> {
         attn: Some(AttnShape::from_llama(m.config())),
         ..Default::default()
     };
-    let mut opt = optlab_optim::by_name(&a.optimizer, m.params(), &ocfg)?;
+    let mut opt = optlab_optim::build(&a.optimizer, m.params(), &ocfg)?;
+    for warning in opt.warnings() {
+        eprintln!("warning: {warning}");
+    }
     let cfg = TrainConfig {
         steps: a.steps,
         batch: a.batch,
@@ -130,7 +133,7 @@ pub fn run(a: TrainArgs) -> Result<()> {
     let s = train_lm(
         &m,
         &data,
-        opt.as_mut(),
+        &mut opt,
         &cfg,
         &crate::progress::Bars::new(a.json),
     )?;

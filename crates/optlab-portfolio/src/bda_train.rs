@@ -11,10 +11,11 @@
 //! decision sample; validation and test trade weekly. The step with the best mean validation
 //! reward is kept (model selection sees the validation period only).
 
+use crate::error::ensure;
 use crate::backtest::Strategy;
 use crate::bda::{BdaConfig, BdaNet};
 use crate::bda_map::{date_inputs, BatchInputs, DateInputs};
-use crate::synth::Rng;
+use optlab_core::rng::Rng;
 use candle_core::{DType, Device, Tensor};
 use optlab_core::train::{named_grads, TrainOptimizer};
 use optlab_optim::{AdamW, OptimConfig};
@@ -197,10 +198,10 @@ pub fn train_bda(
     cfg: &BdaConfig,
     tc: &BdaTrainConfig,
     seed: u64,
-) -> anyhow::Result<(BdaAgent, BdaReport)> {
+) -> crate::error::Result<(BdaAgent, BdaReport)> {
     let clock = std::time::Instant::now();
     let n = returns.first().map_or(0, |r| r.len());
-    anyhow::ensure!(
+    ensure!(
         tc.batch >= 1 && cfg.cov_lookback >= 2 && tc.lr > 0.0,
         "need batch >= 1 (got {}), cov_lookback >= 2 (got {}) and lr > 0 (got {})",
         tc.batch,
@@ -209,7 +210,7 @@ pub fn train_bda(
     );
     let tr = samples(returns, train.0, train.1, 1, cfg);
     let va = samples(returns, valid.0, valid.1, 5, cfg);
-    anyhow::ensure!(
+    ensure!(
         tr.len() >= tc.batch.max(1) && !va.is_empty(),
         "training ({} dates) or validation ({} decisions) period too short for the agent \
          (needs {} days of history, batch {})",
@@ -255,7 +256,7 @@ pub fn train_bda(
     for step in 0..=tc.steps {
         if step.is_multiple_of(tc.eval_every.max(1)) || step == tc.steps {
             let v = evaluate(&net, &va, cfg, tc, x_scale)?;
-            anyhow::ensure!(v.is_finite(), "non-finite validation reward at step {step}");
+            ensure!(v.is_finite(), "non-finite validation reward at step {step}");
             rep.eval_steps.push(step);
             rep.valid_reward.push(v);
             rep.train_reward
@@ -280,7 +281,7 @@ pub fn train_bda(
         let grads = named_grads(net.params(), &loss.backward()?);
         opt.step(&grads, tc.lr)?;
         let mr = mean_r.to_dtype(DType::F64)?.to_scalar::<f64>()?;
-        anyhow::ensure!(mr.is_finite(), "non-finite training reward at step {step}");
+        ensure!(mr.is_finite(), "non-finite training reward at step {step}");
         acc += mr;
         cnt += 1;
         let w: Vec<Vec<f64>> = w.to_dtype(DType::F64)?.to_vec2()?;

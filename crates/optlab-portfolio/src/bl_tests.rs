@@ -33,12 +33,13 @@ fn matches_precision_form_textbook() {
     let post = posterior(&s, &pi, Some(&v), tau).unwrap();
     // Independent evaluation: [(tS)^-1 + P' O^-1 P]^-1 [(tS)^-1 Pi + P' O^-1 Q].
     let om = v.omega_matrix(&s, tau).unwrap();
-    let tsi = s.scale(tau).inverse().unwrap();
-    let oi = om.inverse().unwrap();
+    let inv = |m: &Mat| m.cholesky().unwrap().inverse();
+    let tsi = inv(&s.scale(tau));
+    let oi = inv(&om);
     let prec = tsi
         .add_scaled(&v.p.t().matmul(&oi).unwrap().matmul(&v.p).unwrap(), 1.0)
         .unwrap();
-    let m = prec.inverse().unwrap();
+    let m = inv(&prec);
     let rhs: Vec<f64> = tsi
         .matvec(&pi)
         .unwrap()

@@ -2,7 +2,8 @@
 
 use candle_core::{Device, Tensor, D};
 use optlab_core::rng::Rng;
-use optlab_core::train::{named_grads, AdamW, AdamWConfig, TrainOptimizer};
+use optlab_core::train::{named_grads, TrainOptimizer};
+use optlab_optim::{AdamW, OptimConfig};
 use serde::{Deserialize, Serialize};
 
 use crate::attack::{per_example_loss, pgd, AttackConfig};
@@ -76,11 +77,12 @@ pub fn train(
     }
     let mut opt = AdamW::new(
         model.store(),
-        AdamWConfig {
+        OptimConfig {
+            lr: cfg.lr,
             weight_decay: cfg.weight_decay,
-            ..AdamWConfig::default()
+            ..OptimConfig::default()
         },
-    );
+    )?;
     let mut rng = Rng::new(cfg.seed);
     let mut logs = Vec::with_capacity(cfg.epochs);
     let mut step = 0usize;

@@ -1,24 +1,28 @@
-//! `train`: fit the BL agent on the training period for several seeds, select on validation,
-//! and backtest agents and baselines on the untouched test period with costs.
+//! `optlab portfolio train`: fit the BL agent on the training period for several seeds, select
+//! on validation, and backtest agents and baselines on the untouched test period with costs.
 //!
-//! The default agent is BDA ([`crate::bda`]); its direct-weights twin (same Transformer, no BL
-//! step) is the DRL baseline. `--agent linear` keeps the older shared linear policy with fixed
-//! risk aversion ([`crate::agent`]) and its direct variant. Baselines: those of
-//! [`crate::strategy`] (weekly) and the OLPS rules of [`crate::olps`] (daily).
+//! The default agent is BDA ([`optlab_portfolio::bda`]); its direct-weights twin (same
+//! Transformer, no BL step) is the DRL baseline. `--agent linear` keeps the older shared linear
+//! policy with fixed risk aversion ([`optlab_portfolio::agent`]) and its direct variant.
+//! Baselines: those of [`optlab_portfolio::strategy`] (weekly) and the OLPS rules of
+//! [`optlab_portfolio::olps`] (daily).
 
-use crate::agent::AgentConfig;
-use crate::agent_train::{train, DrlBl};
-use crate::backtest::{run as run_backtest, BacktestConfig, BacktestResult, Costs};
-use crate::bda::BdaConfig;
-use crate::bda_train::{train_bda, BdaTrainConfig};
-use crate::cli::{emit, period_range, rows, write_metrics_table};
-use crate::data::PriceTable;
-use crate::metrics::mean_metrics;
-use crate::olps::{self, OLPS_NAMES};
-use crate::strategy::{by_name, NAMES};
-use anyhow::Context;
 use std::fmt::Write as _;
 use std::path::PathBuf;
+
+use anyhow::Context;
+use optlab_portfolio::agent::AgentConfig;
+use optlab_portfolio::agent_train::{train, DrlBl};
+use optlab_portfolio::backtest::{run as run_backtest, BacktestConfig, BacktestResult, Costs};
+use optlab_portfolio::bda::BdaConfig;
+use optlab_portfolio::bda_train::{train_bda, BdaTrainConfig};
+use optlab_portfolio::data::PriceTable;
+use optlab_portfolio::metrics::mean_metrics;
+use optlab_portfolio::olps::{self, OLPS_NAMES};
+use optlab_portfolio::strategy::{by_name, NAMES};
+
+use super::input::{date_split, period_range, Range};
+use super::table::{emit, rows, write_metrics_table};
 
 /// Arguments of `train`.
 #[derive(Debug, clap::Args)]
@@ -91,8 +95,6 @@ pub struct TrainArgs {
     #[arg(long)]
     pub json: bool,
 }
-
-type Range = (usize, usize);
 
 /// Trains and backtests one agent family over all seeds: results and per-seed training JSON.
 fn bda_family(
@@ -173,40 +175,6 @@ fn linear_family(
     Ok((results, reports))
 }
 
-/// Price-index ranges `[start, end)` of the train, validation and test periods from
-/// `FROM,TRAIN_END,VALID_END[,TEST_END]`; each period must hold at least two prices.
-pub fn date_split(dates: &[String], spec: &str) -> anyhow::Result<(Range, Range, Range)> {
-    let parts: Vec<&str> = spec.split(',').map(str::trim).collect();
-    anyhow::ensure!(
-        (3..=4).contains(&parts.len()) && parts.windows(2).all(|w| w[0] < w[1]),
-        "--dates {spec:?}: expected FROM,TRAIN_END,VALID_END[,TEST_END] in increasing order"
-    );
-    // Index of the first price dated after `d` (ISO dates compare as strings).
-    let after = |d: &str| {
-        dates
-            .iter()
-            .position(|x| x.as_str() > d)
-            .unwrap_or(dates.len())
-    };
-    let from = dates
-        .iter()
-        .position(|x| x.as_str() >= parts[0])
-        .unwrap_or(dates.len())
-        .max(1);
-    let (a, b) = (after(parts[1]), after(parts[2]));
-    let c = parts.get(3).map_or(dates.len(), |d| after(d));
-    let out = ((from, a), (a, b), (b, c));
-    for (name, (s, e)) in [("train", out.0), ("valid", out.1), ("test", out.2)] {
-        anyhow::ensure!(
-            s + 1 < e,
-            "--dates {spec:?}: the {name} period has fewer than two prices in the data ({} to {})",
-            dates.first().map_or("", |d| d.as_str()),
-            dates.last().map_or("", |d| d.as_str())
-        );
-    }
-    Ok(out)
-}
-
 /// Mean net and gross exposure of a result's rebalances (`[0, 0]` when it never traded).
 fn exposure(r: &BacktestResult) -> [f64; 2] {
     let k = r.decisions.len().max(1) as f64;
@@ -219,8 +187,8 @@ fn exposure(r: &BacktestResult) -> [f64; 2] {
     [net / k, gross / k]
 }
 
-/// Runs `train`.
-pub fn run_train(a: TrainArgs, t: PriceTable) -> anyhow::Result<()> {
+/// Runs `train` on the prices `t`.
+pub(super) fn run_train(a: TrainArgs, t: PriceTable) -> anyhow::Result<()> {
     let mut o = String::new();
     let n = t.prices.len();
     let (tr, va, te) = match &a.dates {
@@ -302,7 +270,7 @@ pub fn run_train(a: TrainArgs, t: PriceTable) -> anyhow::Result<()> {
         shown.extend(baselines.iter().cloned());
         std::fs::write(
             dir.join("equity.svg"),
-            crate::svg::equity_svg(&shown, &title),
+            optlab_portfolio::svg::equity_svg(&shown, &title),
         )?;
     }
     if a.json {

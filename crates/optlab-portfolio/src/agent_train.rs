@@ -1,9 +1,9 @@
 //! Training (train period), model selection (validation period) and the trained agent as a
 //! backtest [`Strategy`]. Rewards only ever look at returns inside their own period.
 
-use crate::error::ensure;
 use crate::agent::{step, AgentConfig, Policy, Step};
 use crate::backtest::Strategy;
+use crate::error::ensure;
 use serde::Serialize;
 
 /// Per-epoch training record and the selected policy.

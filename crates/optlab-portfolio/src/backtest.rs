@@ -8,8 +8,8 @@
 //! weights `w` (fractions of the current value; `1 - sum w` is cash). Holdings become `w * V`
 //! and the cost `cost_bps/1e4 * sum |traded value|` is paid from cash. No trade on the last day.
 
-use crate::error::ensure;
 use crate::data::PriceTable;
+use crate::error::ensure;
 use crate::metrics::{self, Metrics};
 use serde::Serialize;
 

@@ -11,8 +11,8 @@
 //! variant (a baseline) has the same Transformer emit the raw weights, with no BL step and no
 //! CNN. Parameters live in an optlab-core [`ParamStore`] so optlab-optim's AdamW trains them.
 
-use crate::error::ensure;
 use crate::bda_map::{bl_weights, to_gross, BatchInputs};
+use crate::error::ensure;
 use candle_core::{DType, Device, Module, Tensor, D};
 use optlab_core::models::Dense;
 use optlab_core::ops::{layer_norm, softmax_last_dim};

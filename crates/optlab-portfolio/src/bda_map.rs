@@ -31,7 +31,9 @@ pub struct DateInputs {
 pub fn bl_matrices(sigma: &Mat, tau: f64) -> Result<(Mat, Mat, Vec<f64>), LinalgError> {
     let n = sigma.rows;
     // K = Sigma (Sigma + D)^-1 = ((Sigma + D)^-1 Sigma)' as both matrices are symmetric.
-    let sd = sigma.add_scaled(&Mat::diag(&sigma.diagonal()), 1.0)?.cholesky()?;
+    let sd = sigma
+        .add_scaled(&Mat::diag(&sigma.diagonal()), 1.0)?
+        .cholesky()?;
     let k = sd.solve(sigma)?.t();
     let ks = k.matmul(sigma)?;
     let post = sigma.add_scaled(&sigma.add_scaled(&ks, -1.0)?, tau)?;

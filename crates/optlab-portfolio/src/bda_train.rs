@@ -11,12 +11,12 @@
 //! decision sample; validation and test trade weekly. The step with the best mean validation
 //! reward is kept (model selection sees the validation period only).
 
-use crate::error::ensure;
 use crate::backtest::Strategy;
 use crate::bda::{BdaConfig, BdaNet};
 use crate::bda_map::{date_inputs, BatchInputs, DateInputs};
-use optlab_core::rng::Rng;
+use crate::error::ensure;
 use candle_core::{DType, Device, Tensor};
+use optlab_core::rng::Rng;
 use optlab_core::train::{named_grads, TrainOptimizer};
 use optlab_optim::{AdamW, OptimConfig};
 use serde::Serialize;

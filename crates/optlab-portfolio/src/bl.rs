@@ -133,7 +133,7 @@ pub fn posterior(
     }
     let omega = v.omega_matrix(sigma, tau)?;
     let tsp = ts.matmul(&v.p.t())?; // n x k
-    // A = P tau Sigma P' + Omega (k x k) is positive definite; every A^-1 is a Cholesky solve.
+                                    // A = P tau Sigma P' + Omega (k x k) is positive definite; every A^-1 is a Cholesky solve.
     let a = v.p.matmul(&tsp)?.add_scaled(&omega, 1.0)?.cholesky()?;
     let ppi = v.p.matvec(pi)?;
     let resid: Vec<f64> = v.q.iter().zip(&ppi).map(|(q, p)| q - p).collect();

@@ -36,7 +36,8 @@ pub type Result<T> = std::result::Result<T, PortfolioError>;
 /// Returns [`PortfolioError::Invalid`] with the formatted message unless `cond` holds.
 macro_rules! ensure {
     ($cond:expr, $($msg:tt)+) => {
-        if !$cond {
+        let holds: bool = $cond;
+        if !holds {
             return Err($crate::error::PortfolioError::Invalid(format!($($msg)+)));
         }
     };

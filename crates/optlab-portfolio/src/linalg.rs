@@ -291,8 +291,8 @@ mod tests {
         for j in 0..2 {
             let col: Vec<f64> = (0..3).map(|i| b.get(i, j)).collect();
             let xj = c.solve_vec(&col).unwrap();
-            for i in 0..3 {
-                assert!((x.get(i, j) - xj[i]).abs() < 1e-14);
+            for (i, v) in xj.iter().enumerate() {
+                assert!((x.get(i, j) - v).abs() < 1e-14);
             }
         }
         assert!(c.solve_vec(&[1.0]).is_err());

@@ -1,10 +1,10 @@
 //! Baseline strategies: constant weights (equal weight), buy-and-hold, minimum variance,
 //! maximum Sharpe and Black-Litterman with rule-based (trailing-mean) views.
 
-use crate::error::PortfolioError;
 use crate::backtest::Strategy;
 use crate::bl::{equal_weights, equilibrium_returns, posterior, OmegaSpec, Views};
 use crate::cov::{mean, CovEstimator};
+use crate::error::PortfolioError;
 use crate::qp::{max_sharpe_long_only, mean_variance, min_variance, Constraints};
 
 /// Rebalances to fixed weights every time (equal weight when built with [`Constant::equal`]).
@@ -206,7 +206,11 @@ pub fn parse_estimator(s: &str) -> crate::error::Result<CovEstimator> {
 
 /// Builds a baseline by name for `n` assets with the given covariance estimator; the OLPS
 /// names of [`crate::olps::OLPS_NAMES`] are accepted too.
-pub fn by_name_with(name: &str, n: usize, est: CovEstimator) -> crate::error::Result<Box<dyn Strategy>> {
+pub fn by_name_with(
+    name: &str,
+    n: usize,
+    est: CovEstimator,
+) -> crate::error::Result<Box<dyn Strategy>> {
     Ok(match name {
         "equal_weight" => Box::new(Constant::equal(n)),
         "buy_and_hold" => Box::new(BuyAndHold::default()),

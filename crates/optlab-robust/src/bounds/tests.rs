@@ -147,10 +147,7 @@ fn cnn_layers_use_the_true_conv_operator_and_keep_the_proxy_beside_it() {
     // conv2 (2 -> 4 channels on 4x4) is checked against its explicit dense matrix.
     let c2 = &layers[1];
     assert_eq!(c2.shape, [4 * 16, 2 * 16]);
-    assert!(
-        (c2.spectral - c2.spectral_exact).abs() < 1e-6,
-        "{c2:?}"
-    );
+    assert!((c2.spectral - c2.spectral_exact).abs() < 1e-6, "{c2:?}");
     assert!(c2.kind.contains("[2,4,4]") && layers[2].proxy.is_none());
     // A convolution without its input shape is an error naming the layer.
     let e = layer_norms(s, None, &[]).unwrap_err().to_string();

@@ -86,7 +86,10 @@ fn power_iteration_matches_exact_svd_of_the_dense_operator_to_1e_6() {
         assert!((exact - power).abs() <= 1e-6, "exact {exact} power {power}");
         // The Gram route (AᵀA at stride 1, AAᵀ at stride 2) gives the SVD's value.
         let gram = conv_operator_norm_exact(&k, &g);
-        assert!((gram - exact).abs() <= 1e-12 * exact, "gram {gram} svd {exact}");
+        assert!(
+            (gram - exact).abs() <= 1e-12 * exact,
+            "gram {gram} svd {exact}"
+        );
         // The reshaped-kernel proxy is a different number; for stride 1 the operator norm is
         // at most k = 3 times it (the zero-padded map is a block of a circular convolution).
         let proxy = spectral_norm_exact(&Matrix::new(3, 18, k.clone()).unwrap());

@@ -117,4 +117,3 @@ pub(super) fn run_bt(a: BacktestArgs) -> anyhow::Result<()> {
     }
     emit(&o)
 }
-

@@ -122,4 +122,3 @@ pub(super) fn run_bl(a: BlArgs) -> anyhow::Result<()> {
     }
     emit(&o)
 }
-

@@ -39,7 +39,6 @@ pub(super) fn period_range(
     Ok(r)
 }
 
-
 /// Price-index ranges `[start, end)` of the train, validation and test periods from
 /// `FROM,TRAIN_END,VALID_END[,TEST_END]`; each period must hold at least two prices.
 pub(super) fn date_split(dates: &[String], spec: &str) -> anyhow::Result<(Range, Range, Range)> {

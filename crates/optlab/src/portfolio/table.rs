@@ -62,4 +62,3 @@ pub(super) fn emit(text: &str) -> anyhow::Result<()> {
         r => Ok(r?),
     }
 }
-

@@ -167,8 +167,7 @@ fn date_split_uses_last_trading_day_on_or_before_each_date() {
     .iter()
     .map(|s| s.to_string())
     .collect();
-    let (tr, va, te) =
-        date_split(&d, "2020-01-02,2020-01-06,2020-01-08,2020-01-11").unwrap();
+    let (tr, va, te) = date_split(&d, "2020-01-02,2020-01-06,2020-01-08,2020-01-11").unwrap();
     assert_eq!((tr, va, te), ((1, 3), (3, 5), (5, 7)));
     let (_, _, te) = date_split(&d, "2019-12-01,2020-01-06,2020-01-09").unwrap();
     assert_eq!(te, (6, 8));

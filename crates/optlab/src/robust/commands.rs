@@ -39,20 +39,20 @@ pub(super) fn run_train(a: TrainArgs, dev: &Device) -> anyhow::Result<()> {
         epochs,
         batch,
         lr,
-        common: CommonArgs {
-            attack,
-            data,
-            seed,
-            json,
-        },
+        common:
+            CommonArgs {
+                attack,
+                data,
+                seed,
+                json,
+            },
         out,
     } = a;
     let (tr, te) = load_data(&data)?;
     let arch = ModelKind::from(model).arch(&tr, width, depth)?;
     let net = Net::new(&arch, dev, seed)?;
     if let Some(dir) = &out {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("cannot create {}", dir.display()))?;
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         net.save(&arch, &dir.join("init.safetensors"))?;
     }
     let acfg = attack.config();
@@ -106,12 +106,13 @@ pub(super) fn run_attack(a: AttackCmdArgs, dev: &Device) -> anyhow::Result<()> {
     let AttackCmdArgs {
         weights,
         fgsm: single,
-        common: CommonArgs {
-            attack,
-            data,
-            seed,
-            json,
-        },
+        common:
+            CommonArgs {
+                attack,
+                data,
+                seed,
+                json,
+            },
     } = a;
     let (net, _) = Net::load(&weights, dev)?;
     let (_, te) = load_data(&data)?;
@@ -165,12 +166,13 @@ pub(super) fn run_bound(a: BoundArgs, dev: &Device) -> anyhow::Result<()> {
     let BoundArgs {
         weights,
         reference,
-        common: CommonArgs {
-            attack,
-            data,
-            seed,
-            json,
-        },
+        common:
+            CommonArgs {
+                attack,
+                data,
+                seed,
+                json,
+            },
     } = a;
     let (net, arch) = Net::load(&weights, dev)?;
     let refnet = match &reference {
@@ -200,12 +202,13 @@ pub(super) fn run_sweep(a: SweepArgs, dev: &Device) -> anyhow::Result<()> {
         model,
         widths,
         epochs,
-        common: CommonArgs {
-            attack,
-            data,
-            seed,
-            json,
-        },
+        common:
+            CommonArgs {
+                attack,
+                data,
+                seed,
+                json,
+            },
         svg,
     } = a;
     let (tr, te) = load_data(&data)?;

@@ -11,7 +11,7 @@ pub(super) type Range = (usize, usize);
 /// The prices at `path`, or the embedded generated data when it is `None`.
 pub(super) fn load(path: &Option<PathBuf>) -> anyhow::Result<PriceTable> {
     match path {
-        Some(p) => PriceTable::from_csv_path(p),
+        Some(p) => Ok(PriceTable::from_csv_path(p)?),
         None => Ok(embedded()),
     }
 }

@@ -23,12 +23,12 @@ pub enum PortfolioCommand {
     #[command(
         after_help = "Example:\n  optlab portfolio bl --view S00=0.10 --view S03=-0.05 --confidence 0.5"
     )]
-    Bl(BlArgs),
+    Bl(bl::BlArgs),
     /// Backtest baselines with costs on the train, validation or test period.
     #[command(
         after_help = "Example:\n  optlab portfolio backtest --prices dow29.csv --strategy all --cost-bps 10 --out runs/dow --json"
     )]
-    Backtest(BacktestArgs),
+    Backtest(backtest::BacktestArgs),
     /// Train the BDA agent (Transformer views, CNN risk aversion; validation selects the step) over
     /// several seeds and test it against the baselines.
     #[command(

@@ -21,6 +21,9 @@ use optlab_portfolio::metrics::mean_metrics;
 use optlab_portfolio::olps::{self, OLPS_NAMES};
 use optlab_portfolio::strategy::{by_name, NAMES};
 
+use crate::progress::Bars;
+use optlab_core::report::Reporter;
+
 use super::input::{date_split, period_range, Range};
 use super::table::{emit, rows, write_metrics_table};
 
@@ -123,16 +126,17 @@ fn bda_family(
         ..BdaTrainConfig::default()
     };
     let returns = t.simple_returns();
+    let log = Bars::new(a.json);
     let (mut results, mut reports) = (vec![], vec![]);
     for seed in 0..a.seeds {
         let (mut agent, rep) = train_bda(&returns, tr, va, &cfg, &tc, seed)
             .with_context(|| format!("training seed {seed}"))?;
         let mut r = run_backtest(t, &mut agent, bt)?;
         r.name = format!("{}_seed{seed}", if direct { "tf_direct" } else { "bda" });
-        eprintln!(
+        log.log(&format!(
             "{}: best step {} ({:.1} s)",
             r.name, rep.best_step, rep.seconds
-        );
+        ));
         results.push(r);
         reports.push(serde_json::json!({"agent": cfg, "train": tc, "report": rep}));
     }

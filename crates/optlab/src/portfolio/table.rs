@@ -5,10 +5,13 @@ use std::fmt::Write as _;
 use optlab_portfolio::backtest::BacktestResult;
 use optlab_portfolio::metrics::Metrics;
 
+/// One table row: a strategy's name and its metrics.
+pub(super) type Row = (String, Metrics);
+
 /// Append a metrics table of `(name, metrics)` rows to `o`, names padded to `name_width`.
 pub(super) fn write_metrics_table(
     o: &mut String,
-    rows: &[(String, Metrics)],
+    rows: &[Row],
     name_width: usize,
 ) -> std::fmt::Result {
     writeln!(
@@ -47,7 +50,7 @@ pub(super) fn write_metrics_table(
 }
 
 /// `(name, metrics)` rows of backtest results.
-pub(super) fn rows(results: &[BacktestResult]) -> Vec<(String, Metrics)> {
+pub(super) fn rows(results: &[BacktestResult]) -> Vec<Row> {
     results
         .iter()
         .map(|r| (r.name.clone(), r.metrics.clone()))

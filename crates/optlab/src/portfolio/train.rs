@@ -25,7 +25,7 @@ use crate::progress::Bars;
 use optlab_core::report::Reporter;
 
 use super::input::{date_split, period_range, Range};
-use super::table::{emit, rows, write_metrics_table};
+use super::table::{emit, rows, write_metrics_table, Row};
 
 /// Arguments of `train`.
 #[derive(Debug, clap::Args)]
@@ -191,18 +191,59 @@ fn exposure(r: &BacktestResult) -> [f64; 2] {
     [net / k, gross / k]
 }
 
-/// Runs `train` on the prices `t`.
-pub(super) fn run_train(a: TrainArgs, t: PriceTable) -> anyhow::Result<()> {
-    let mut o = String::new();
+/// The train, validation and test ranges from `--dates` or the split fractions.
+fn splits(a: &TrainArgs, t: &PriceTable) -> anyhow::Result<(Range, Range, Range)> {
     let n = t.prices.len();
-    let (tr, va, te) = match &a.dates {
+    Ok(match &a.dates {
         Some(spec) => date_split(&t.dates, spec)?,
         None => (
             period_range(n, a.train, a.valid, "train")?,
             period_range(n, a.train, a.valid, "valid")?,
             period_range(n, a.train, a.valid, "test")?,
         ),
+    })
+}
+
+/// Every baseline on the test backtest `bt`: the strategies weekly, the OLPS rules daily.
+fn baselines(t: &PriceTable, bt: &BacktestConfig) -> anyhow::Result<Vec<BacktestResult>> {
+    let mut out = vec![];
+    for name in NAMES {
+        out.push(run_backtest(t, by_name(name, t.n_assets())?.as_mut(), bt)?);
+    }
+    // The OLPS baselines of the paper's table trade daily, as in that literature.
+    let daily = BacktestConfig {
+        rebalance_every: 1,
+        ..bt.clone()
     };
+    for name in OLPS_NAMES {
+        if let Some(mut s) = olps::by_name(name, t.n_assets()) {
+            let mut r = run_backtest(t, &mut s, &daily)?;
+            r.name = format!("{name}_daily");
+            out.push(r);
+        }
+    }
+    Ok(out)
+}
+
+/// Table rows: each agent family's seeds and their mean, then the baselines.
+fn table_rows(families: [&[BacktestResult]; 2], baselines: &[BacktestResult]) -> Vec<Row> {
+    let mut table = vec![];
+    for fam in families {
+        table.extend(rows(fam));
+        let ms: Vec<_> = fam.iter().map(|r| &r.metrics).collect();
+        if let (Some(m), Some(first)) = (mean_metrics(&ms), fam.first()) {
+            let base = first.name.trim_end_matches("_seed0");
+            table.push((format!("{base}_mean{}", ms.len()), m));
+        }
+    }
+    table.extend(rows(baselines));
+    table
+}
+
+/// Runs `train` on the prices `t`.
+pub(super) fn run_train(a: TrainArgs, t: PriceTable) -> anyhow::Result<()> {
+    let mut o = String::new();
+    let (tr, va, te) = splits(&a, &t)?;
     anyhow::ensure!(a.seeds >= 1, "--seeds must be at least 1");
     let bt = BacktestConfig {
         start: te.0,
@@ -222,36 +263,8 @@ pub(super) fn run_train(a: TrainArgs, t: PriceTable) -> anyhow::Result<()> {
     };
     let (agent, agent_rep) = family(&a, &t, (tr, va), &bt, false)?;
     let (direct, direct_rep) = family(&a, &t, (tr, va), &bt, true)?;
-    let mut baselines = vec![];
-    for name in NAMES {
-        baselines.push(run_backtest(
-            &t,
-            by_name(name, t.n_assets())?.as_mut(),
-            &bt,
-        )?);
-    }
-    // The OLPS baselines of the paper's table trade daily, as in that literature.
-    let daily = BacktestConfig {
-        rebalance_every: 1,
-        ..bt.clone()
-    };
-    for name in OLPS_NAMES {
-        if let Some(mut s) = olps::by_name(name, t.n_assets()) {
-            let mut r = run_backtest(&t, &mut s, &daily)?;
-            r.name = format!("{name}_daily");
-            baselines.push(r);
-        }
-    }
-    let mut table = vec![];
-    for fam in [&agent, &direct] {
-        table.extend(rows(fam));
-        let ms: Vec<_> = fam.iter().map(|r| &r.metrics).collect();
-        if let (Some(m), Some(first)) = (mean_metrics(&ms), fam.first()) {
-            let base = first.name.trim_end_matches("_seed0");
-            table.push((format!("{base}_mean{}", ms.len()), m));
-        }
-    }
-    table.extend(rows(&baselines));
+    let baselines = baselines(&t, &bt)?;
+    let table = table_rows([&agent, &direct], &baselines);
     let summary = serde_json::json!({
         "train": [t.dates[tr.0], t.dates[tr.1 - 1]], "valid": [t.dates[va.0], t.dates[va.1 - 1]],
         "test": [t.dates[te.0], t.dates[te.1 - 1]], "agent": a.agent, "backtest": bt,

@@ -2,6 +2,7 @@
 //! text or JSON.
 
 use std::io::Write;
+use std::path::Path;
 use std::time::Instant;
 
 use anyhow::Context;
@@ -17,7 +18,7 @@ use optlab_robust::bounds::evaluate_bounds;
 use optlab_robust::data::generated_shapes;
 use optlab_robust::model::{Arch, Classifier, ModelKind, Net};
 use optlab_robust::sweep::{sweep_svg, width_sweep};
-use optlab_robust::train::{evaluate, margins, train, GapReport, TrainConfig};
+use optlab_robust::train::{evaluate, margins, train, EpochLog, GapReport, TrainConfig};
 
 /// Prints `value` as pretty JSON when `json`, else `text`.
 fn print(json: bool, value: serde_json::Value, text: String) -> anyhow::Result<()> {
@@ -26,6 +27,17 @@ fn print(json: bool, value: serde_json::Value, text: String) -> anyhow::Result<(
     } else {
         println!("{text}");
     }
+    Ok(())
+}
+
+/// One JSON line per epoch's training loss, then the gap report.
+fn write_metrics(path: &Path, logs: &[EpochLog], gap: &GapReport) -> anyhow::Result<()> {
+    let mut f =
+        std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
+    for l in logs {
+        writeln!(f, "{}", json!({"epoch": l.epoch, "train_loss": l.loss}))?;
+    }
+    writeln!(f, "{}", serde_json::to_string(gap)?)?;
     Ok(())
 }
 
@@ -73,13 +85,7 @@ pub(super) fn run_train(a: TrainArgs, dev: &Device) -> anyhow::Result<()> {
     );
     if let Some(dir) = &out {
         net.save(&arch, &dir.join("model.safetensors"))?;
-        let path = dir.join("metrics.jsonl");
-        let mut f = std::fs::File::create(&path)
-            .with_context(|| format!("cannot write {}", path.display()))?;
-        for l in &logs {
-            writeln!(f, "{}", json!({"epoch": l.epoch, "train_loss": l.loss}))?;
-        }
-        writeln!(f, "{}", serde_json::to_string(&gap)?)?;
+        write_metrics(&dir.join("metrics.jsonl"), &logs, &gap)?;
     }
     let text = format!(
         "{} training, {epochs} epochs in {secs:.1}s, final loss {:.4}\n\

@@ -16,6 +16,7 @@ use crate::bda::{BdaConfig, BdaNet};
 use crate::bda_map::{date_inputs, BatchInputs, DateInputs};
 use crate::error::ensure;
 use candle_core::{DType, Device, Tensor};
+use optlab_core::report::Reporter;
 use optlab_core::rng::Rng;
 use optlab_core::train::{named_grads, TrainOptimizer};
 use optlab_optim::{AdamW, OptimConfig};
@@ -190,7 +191,8 @@ pub struct BdaAgent {
 }
 
 /// Trains on price indices `train = [a, b)`, selects on `valid`; `returns` are daily simple
-/// returns (row `k` = price `k` to `k + 1`).
+/// returns (row `k` = price `k` to `k + 1`). `reporter` sees one phase of `steps` units,
+/// advanced at every validation with its reward.
 pub fn train_bda(
     returns: &[Vec<f64>],
     train: (usize, usize),
@@ -198,6 +200,7 @@ pub fn train_bda(
     cfg: &BdaConfig,
     tc: &BdaTrainConfig,
     seed: u64,
+    reporter: &dyn Reporter,
 ) -> crate::error::Result<(BdaAgent, BdaReport)> {
     let clock = std::time::Instant::now();
     let n = returns.first().map_or(0, |r| r.len());
@@ -253,10 +256,12 @@ pub fn train_bda(
     };
     let mut best = (f64::NEG_INFINITY, net.params().snapshot()?);
     let (mut acc, mut cnt) = (0.0, 0usize);
+    reporter.begin(&format!("bda seed {seed}"), tc.steps as u64);
     for step in 0..=tc.steps {
         if step.is_multiple_of(tc.eval_every.max(1)) || step == tc.steps {
             let v = evaluate(&net, &va, cfg, tc, x_scale)?;
             ensure!(v.is_finite(), "non-finite validation reward at step {step}");
+            reporter.advance(step as u64, &format!("valid reward {v:.5}"));
             rep.eval_steps.push(step);
             rep.valid_reward.push(v);
             rep.train_reward
@@ -292,6 +297,7 @@ pub fn train_bda(
             }
         }
     }
+    reporter.end();
     net.params()
         .assign(best.1, std::path::Path::new("<best validation snapshot>"))?;
     rep.seconds = clock.elapsed().as_secs_f64();

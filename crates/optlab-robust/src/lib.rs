@@ -19,7 +19,7 @@
 //! let net = Net::new(&arch, &dev, 0)?;
 //! let attack = AttackConfig::pgd(Norm::Linf, 0.05, 5);
 //! let cfg = TrainConfig { adversary: Some(attack.clone()), ..TrainConfig::default() };
-//! train(&net, &data, &cfg, &dev)?;
+//! train(&net, &data, &cfg, &dev, &optlab_core::report::Silent)?;
 //! let (bounds, eval) = evaluate_bounds(&net, None, &arch.conv_inputs(), &data, &attack, 0.05, 0, &dev)?;
 //! assert!(bounds.spectral_complexity > 0.0 && eval.robust_acc <= eval.clean_acc + 1.0);
 //! # Ok(())

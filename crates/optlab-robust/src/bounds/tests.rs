@@ -100,7 +100,7 @@ fn bounds_on_a_trained_network_are_finite_and_adversarial_exceeds_standard() {
         epochs: 60,
         ..TrainConfig::default()
     };
-    train(&net, &data, &cfg, &dev).unwrap();
+    train(&net, &data, &cfg, &dev, &optlab_core::report::Silent).unwrap();
     let attack = AttackConfig::pgd(Norm::Linf, 0.01, 5);
     let (r, eval) =
         evaluate_bounds(&net, Some(init.store()), &[], &data, &attack, 0.05, 0, &dev).unwrap();

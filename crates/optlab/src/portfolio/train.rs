@@ -129,7 +129,7 @@ fn bda_family(
     let log = Bars::new(a.json);
     let (mut results, mut reports) = (vec![], vec![]);
     for seed in 0..a.seeds {
-        let (mut agent, rep) = train_bda(&returns, tr, va, &cfg, &tc, seed)
+        let (mut agent, rep) = train_bda(&returns, tr, va, &cfg, &tc, seed, &log)
             .with_context(|| format!("training seed {seed}"))?;
         let mut r = run_backtest(t, &mut agent, bt)?;
         r.name = format!("{}_seed{seed}", if direct { "tf_direct" } else { "bda" });

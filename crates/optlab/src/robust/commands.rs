@@ -11,6 +11,8 @@ use optlab_core::rng::Rng;
 use serde_json::json;
 
 use super::args::{AttackCmdArgs, BenchArgs, BoundArgs, CommonArgs, SweepArgs, TrainArgs};
+use crate::progress::Bars;
+
 use super::data::load_data;
 use super::report;
 use optlab_robust::attack::{check_perturbation, fgsm, pgd, AttackConfig, Norm};
@@ -77,7 +79,7 @@ pub(super) fn run_train(a: TrainArgs, dev: &Device) -> anyhow::Result<()> {
         ..TrainConfig::default()
     };
     let start = Instant::now();
-    let logs = train(&net, &tr, &cfg, dev)?;
+    let logs = train(&net, &tr, &cfg, dev, &Bars::new(json))?;
     let secs = start.elapsed().as_secs_f64();
     let gap = GapReport::new(
         evaluate(&net, &tr, &acfg, 256, seed, dev)?,
@@ -232,6 +234,7 @@ pub(super) fn run_sweep(a: SweepArgs, dev: &Device) -> anyhow::Result<()> {
         &cfg,
         attack.margin_quantile,
         dev,
+        &Bars::new(json),
     )?;
     if let Some(p) = &svg {
         std::fs::write(p, sweep_svg(&rows))

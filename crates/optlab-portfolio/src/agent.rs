@@ -10,7 +10,7 @@
 use crate::bl::{equal_weights, equilibrium_returns};
 use crate::cov::ledoit_wolf;
 use crate::linalg::{dot, Mat};
-use crate::synth::Rng;
+use optlab_core::rng::Rng;
 use serde::Serialize;
 
 /// Agent hyper-parameters.
@@ -97,16 +97,16 @@ pub fn step(history: &[Vec<f64>], cfg: &AgentConfig) -> Option<Step> {
     let sd = sigma
         .add_scaled(&Mat::diag(&sigma.diagonal()), 1.0)
         .ok()?
-        .inverse()
+        .cholesky()
         .ok()?;
-    let k = sigma.matmul(&sd).ok()?; // Sigma (Sigma + D)^-1
+    let k = sd.solve(&sigma).ok()?.t(); // Sigma (Sigma + D)^-1, both symmetric
     let m = sigma.add_scaled(&k.matmul(&sigma).ok()?, -1.0).ok()?;
-    let post_inv = sigma.add_scaled(&m, 0.05).ok()?.inverse().ok()?;
-    let a = post_inv.matmul(&k).ok()?.scale(1.0 / cfg.delta);
+    let post = sigma.add_scaled(&m, 0.05).ok()?.cholesky().ok()?;
+    let a = post.solve(&k).ok()?.scale(1.0 / cfg.delta);
     let kpi = k.matvec(&pi).ok()?;
     let base: Vec<f64> = pi.iter().zip(&kpi).map(|(p, x)| p - x).collect();
-    let b = post_inv
-        .matvec(&base)
+    let b = post
+        .solve_vec(&base)
         .ok()?
         .iter()
         .map(|v| v / cfg.delta)

@@ -3,6 +3,7 @@
 
 use crate::agent::{step, AgentConfig, Policy, Step};
 use crate::backtest::Strategy;
+use crate::error::ensure;
 use serde::Serialize;
 
 /// Per-epoch training record and the selected policy.
@@ -63,10 +64,10 @@ pub fn train(
     valid: (usize, usize),
     cfg: &AgentConfig,
     seed: u64,
-) -> anyhow::Result<TrainReport> {
+) -> crate::error::Result<TrainReport> {
     let tr = steps(returns, train.0, train.1, cfg);
     let va = steps(returns, valid.0, valid.1, cfg);
-    anyhow::ensure!(
+    ensure!(
         !tr.is_empty() && !va.is_empty(),
         "training or validation period too short for the agent (lookback {})",
         cfg.lookback
@@ -85,7 +86,7 @@ pub fn train(
     for epoch in 0..cfg.epochs {
         let (r, g) = pass(&pol, returns, &tr, cfg);
         let (rv, _) = pass(&pol, returns, &va, cfg);
-        anyhow::ensure!(
+        ensure!(
             r.is_finite() && rv.is_finite(),
             "non-finite reward at epoch {epoch}"
         );

@@ -9,6 +9,7 @@
 //! and the cost `cost_bps/1e4 * sum |traded value|` is paid from cash. No trade on the last day.
 
 use crate::data::PriceTable;
+use crate::error::ensure;
 use crate::metrics::{self, Metrics};
 use serde::Serialize;
 
@@ -99,18 +100,18 @@ pub fn run(
     prices: &PriceTable,
     strategy: &mut dyn Strategy,
     cfg: &BacktestConfig,
-) -> anyhow::Result<BacktestResult> {
+) -> crate::error::Result<BacktestResult> {
     let returns = prices.simple_returns();
     let end = cfg
         .end
         .unwrap_or(prices.prices.len())
         .min(prices.prices.len());
-    anyhow::ensure!(
+    ensure!(
         cfg.start >= 1 && cfg.start < end,
         "backtest needs 1 <= start ({}) < end ({end})",
         cfg.start
     );
-    anyhow::ensure!(
+    ensure!(
         cfg.rebalance_every >= 1,
         "rebalance_every must be at least 1"
     );
@@ -138,7 +139,7 @@ pub fn run(
             }
         }
         let value = cash + h.iter().sum::<f64>();
-        anyhow::ensure!(
+        ensure!(
             value > 0.0,
             "{}: portfolio value fell to {value:.2} on {}",
             strategy.name(),
@@ -148,7 +149,7 @@ pub fn run(
             next_rebalance += cfg.rebalance_every;
             let current: Vec<f64> = h.iter().map(|x| x / value).collect();
             if let Some(w) = strategy.decide(&returns[..d], &current) {
-                anyhow::ensure!(
+                ensure!(
                     w.len() == n && w.iter().all(|x| x.is_finite()),
                     "{}: bad weights",
                     strategy.name()

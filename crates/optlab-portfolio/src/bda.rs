@@ -12,6 +12,7 @@
 //! CNN. Parameters live in an optlab-core [`ParamStore`] so optlab-optim's AdamW trains them.
 
 use crate::bda_map::{bl_weights, to_gross, BatchInputs};
+use crate::error::ensure;
 use candle_core::{DType, Device, Module, Tensor, D};
 use optlab_core::models::Dense;
 use optlab_core::ops::{layer_norm, softmax_last_dim};
@@ -85,7 +86,7 @@ pub struct BdaNet {
     store: ParamStore,
 }
 
-fn dense(b: &ParamBuilder, inp: usize, out: usize, role: ParamRole) -> anyhow::Result<Dense> {
+fn dense(b: &ParamBuilder, inp: usize, out: usize, role: ParamRole) -> crate::error::Result<Dense> {
     let bound = 1.0 / (inp as f64).sqrt();
     let w = b.param("weight", &[out, inp], Init::Uniform(bound), role)?;
     let bias = b.param("bias", &[out], Init::Const(0.0), ParamRole::Bias)?;
@@ -95,7 +96,7 @@ fn dense(b: &ParamBuilder, inp: usize, out: usize, role: ParamRole) -> anyhow::R
     ))
 }
 
-fn norm(b: &ParamBuilder, d: usize) -> anyhow::Result<(Tensor, Tensor)> {
+fn norm(b: &ParamBuilder, d: usize) -> crate::error::Result<(Tensor, Tensor)> {
     let w = b.param("weight", &[d], Init::Const(1.0), ParamRole::Norm)?;
     let bias = b.param("bias", &[d], Init::Const(0.0), ParamRole::Bias)?;
     Ok((w.as_tensor().clone(), bias.as_tensor().clone()))
@@ -103,8 +104,8 @@ fn norm(b: &ParamBuilder, d: usize) -> anyhow::Result<(Tensor, Tensor)> {
 
 impl BdaNet {
     /// Networks for `n` assets, f32 parameters initialised from `seed`.
-    pub fn new(cfg: &BdaConfig, n: usize, seed: u64) -> anyhow::Result<Self> {
-        anyhow::ensure!(
+    pub fn new(cfg: &BdaConfig, n: usize, seed: u64) -> crate::error::Result<Self> {
+        ensure!(
             cfg.m >= 1 && cfg.heads >= 1 && cfg.d_model.is_multiple_of(cfg.heads),
             "need m >= 1 and d_model ({}) divisible by heads ({})",
             cfg.d_model,

@@ -30,15 +30,17 @@ pub struct DateInputs {
 /// The BL matrices for covariance `sigma` and prior scale `tau` (see the module docs).
 pub fn bl_matrices(sigma: &Mat, tau: f64) -> Result<(Mat, Mat, Vec<f64>), LinalgError> {
     let n = sigma.rows;
+    // K = Sigma (Sigma + D)^-1 = ((Sigma + D)^-1 Sigma)' as both matrices are symmetric.
     let sd = sigma
         .add_scaled(&Mat::diag(&sigma.diagonal()), 1.0)?
-        .inverse()?;
-    let k = sigma.matmul(&sd)?;
+        .cholesky()?;
+    let k = sd.solve(sigma)?.t();
     let ks = k.matmul(sigma)?;
     let post = sigma.add_scaled(&sigma.add_scaled(&ks, -1.0)?, tau)?;
-    // Symmetrise before inverting: K Sigma is symmetric only up to rounding.
+    // Symmetrise before factoring: K Sigma is symmetric only up to rounding.
     let post = post.add_scaled(&post.t(), 1.0)?.scale(0.5);
-    let a = post.inverse()?;
+    // The tensor map multiplies by A itself, so here the inverse is formed (from the factor).
+    let a = post.cholesky()?.inverse();
     let pi_dir = sigma.matvec(&equal_weights(n))?;
     Ok((k, a, pi_dir))
 }

@@ -1,6 +1,6 @@
 use super::*;
 use crate::bl::{posterior, unconstrained_weights, OmegaSpec, Views};
-use crate::synth::Rng;
+use optlab_core::rng::Rng;
 
 fn random_history(rng: &mut Rng, t: usize, n: usize) -> Vec<Vec<f64>> {
     let market: Vec<f64> = (0..t).map(|_| 0.01 * rng.normal()).collect();

@@ -14,8 +14,10 @@
 use crate::backtest::Strategy;
 use crate::bda::{BdaConfig, BdaNet};
 use crate::bda_map::{date_inputs, BatchInputs, DateInputs};
-use crate::synth::Rng;
+use crate::error::ensure;
 use candle_core::{DType, Device, Tensor};
+use optlab_core::report::Reporter;
+use optlab_core::rng::Rng;
 use optlab_core::train::{named_grads, TrainOptimizer};
 use optlab_optim::{AdamW, OptimConfig};
 use serde::Serialize;
@@ -189,7 +191,8 @@ pub struct BdaAgent {
 }
 
 /// Trains on price indices `train = [a, b)`, selects on `valid`; `returns` are daily simple
-/// returns (row `k` = price `k` to `k + 1`).
+/// returns (row `k` = price `k` to `k + 1`). `reporter` sees one phase of `steps` units,
+/// advanced at every validation with its reward.
 pub fn train_bda(
     returns: &[Vec<f64>],
     train: (usize, usize),
@@ -197,10 +200,11 @@ pub fn train_bda(
     cfg: &BdaConfig,
     tc: &BdaTrainConfig,
     seed: u64,
-) -> anyhow::Result<(BdaAgent, BdaReport)> {
+    reporter: &dyn Reporter,
+) -> crate::error::Result<(BdaAgent, BdaReport)> {
     let clock = std::time::Instant::now();
     let n = returns.first().map_or(0, |r| r.len());
-    anyhow::ensure!(
+    ensure!(
         tc.batch >= 1 && cfg.cov_lookback >= 2 && tc.lr > 0.0,
         "need batch >= 1 (got {}), cov_lookback >= 2 (got {}) and lr > 0 (got {})",
         tc.batch,
@@ -209,7 +213,7 @@ pub fn train_bda(
     );
     let tr = samples(returns, train.0, train.1, 1, cfg);
     let va = samples(returns, valid.0, valid.1, 5, cfg);
-    anyhow::ensure!(
+    ensure!(
         tr.len() >= tc.batch.max(1) && !va.is_empty(),
         "training ({} dates) or validation ({} decisions) period too short for the agent \
          (needs {} days of history, batch {})",
@@ -252,10 +256,12 @@ pub fn train_bda(
     };
     let mut best = (f64::NEG_INFINITY, net.params().snapshot()?);
     let (mut acc, mut cnt) = (0.0, 0usize);
+    reporter.begin(&format!("bda seed {seed}"), tc.steps as u64);
     for step in 0..=tc.steps {
         if step.is_multiple_of(tc.eval_every.max(1)) || step == tc.steps {
             let v = evaluate(&net, &va, cfg, tc, x_scale)?;
-            anyhow::ensure!(v.is_finite(), "non-finite validation reward at step {step}");
+            ensure!(v.is_finite(), "non-finite validation reward at step {step}");
+            reporter.advance(step as u64, &format!("valid reward {v:.5}"));
             rep.eval_steps.push(step);
             rep.valid_reward.push(v);
             rep.train_reward
@@ -280,7 +286,7 @@ pub fn train_bda(
         let grads = named_grads(net.params(), &loss.backward()?);
         opt.step(&grads, tc.lr)?;
         let mr = mean_r.to_dtype(DType::F64)?.to_scalar::<f64>()?;
-        anyhow::ensure!(mr.is_finite(), "non-finite training reward at step {step}");
+        ensure!(mr.is_finite(), "non-finite training reward at step {step}");
         acc += mr;
         cnt += 1;
         let w: Vec<Vec<f64>> = w.to_dtype(DType::F64)?.to_vec2()?;
@@ -291,6 +297,7 @@ pub fn train_bda(
             }
         }
     }
+    reporter.end();
     net.params()
         .assign(best.1, std::path::Path::new("<best validation snapshot>"))?;
     rep.seconds = clock.elapsed().as_secs_f64();

@@ -1,6 +1,7 @@
 use super::*;
 use crate::backtest::{run, BacktestConfig, BacktestResult};
 use crate::synth::{generate, SynthConfig};
+use optlab_core::report::Silent;
 
 fn cfgs() -> (BdaConfig, BdaTrainConfig) {
     (
@@ -31,7 +32,7 @@ fn training_raises_the_reward_and_the_agent_has_no_look_ahead() {
     });
     let r = t.simple_returns();
     let (cfg, tc) = cfgs();
-    let (mut agent, rep) = train_bda(&r, (1, 260), (260, 340), &cfg, &tc, 3).unwrap();
+    let (mut agent, rep) = train_bda(&r, (1, 260), (260, 340), &cfg, &tc, 3, &Silent).unwrap();
     assert_eq!(rep.eval_steps, vec![0, 10, 20, 30, 40]);
     let tr = &rep.train_reward;
     assert!(tr[4] > tr[1], "training reward did not rise: {tr:?}");
@@ -60,6 +61,7 @@ fn training_raises_the_reward_and_the_agent_has_no_look_ahead() {
         &cfg,
         &tc,
         3,
+        &Silent,
     )
     .unwrap();
     let bt = BacktestConfig {
@@ -92,15 +94,31 @@ fn too_short_a_period_is_an_error() {
         seed: 1,
     });
     let (cfg, tc) = cfgs();
-    let err = train_bda(&t.simple_returns(), (1, 30), (30, 50), &cfg, &tc, 0)
-        .err()
-        .unwrap()
-        .to_string();
+    let err = train_bda(
+        &t.simple_returns(),
+        (1, 30),
+        (30, 50),
+        &cfg,
+        &tc,
+        0,
+        &Silent,
+    )
+    .err()
+    .unwrap()
+    .to_string();
     assert!(err.contains("too short"), "{err}");
     let bad = BdaTrainConfig { batch: 0, ..tc };
-    let err = train_bda(&t.simple_returns(), (1, 30), (30, 50), &cfg, &bad, 0)
-        .err()
-        .unwrap()
-        .to_string();
+    let err = train_bda(
+        &t.simple_returns(),
+        (1, 30),
+        (30, 50),
+        &cfg,
+        &bad,
+        0,
+        &Silent,
+    )
+    .err()
+    .unwrap()
+    .to_string();
     assert!(err.contains("batch >= 1"), "{err}");
 }

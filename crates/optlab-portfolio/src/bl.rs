@@ -111,7 +111,8 @@ pub struct Posterior {
 }
 
 /// Posterior mean and covariance. `views = None` returns the prior `Pi` and `(1 + tau) Sigma`.
-/// The formula never inverts Omega, so certain views (`Omega = 0`) are allowed and met exactly.
+/// The formula never inverts Omega, so certain views (`Omega = 0`) are allowed and met exactly;
+/// `(P tau Sigma P' + Omega)^-1` enters only through Cholesky solves.
 pub fn posterior(
     sigma: &Mat,
     pi: &[f64],
@@ -132,13 +133,13 @@ pub fn posterior(
     }
     let omega = v.omega_matrix(sigma, tau)?;
     let tsp = ts.matmul(&v.p.t())?; // n x k
-    let a = v.p.matmul(&tsp)?.add_scaled(&omega, 1.0)?; // k x k
-    let a_inv = a.inverse()?;
+                                    // A = P tau Sigma P' + Omega (k x k) is positive definite; every A^-1 is a Cholesky solve.
+    let a = v.p.matmul(&tsp)?.add_scaled(&omega, 1.0)?.cholesky()?;
     let ppi = v.p.matvec(pi)?;
     let resid: Vec<f64> = v.q.iter().zip(&ppi).map(|(q, p)| q - p).collect();
-    let adj = tsp.matvec(&a_inv.matvec(&resid)?)?;
+    let adj = tsp.matvec(&a.solve_vec(&resid)?)?;
     let mean = pi.iter().zip(&adj).map(|(a, b)| a + b).collect();
-    let m = ts.add_scaled(&tsp.matmul(&a_inv)?.matmul(&tsp.t())?, -1.0)?;
+    let m = ts.add_scaled(&tsp.matmul(&a.solve(&tsp.t())?)?, -1.0)?;
     let cov = sigma.add_scaled(&m, 1.0)?;
     Ok(Posterior { mean, cov })
 }

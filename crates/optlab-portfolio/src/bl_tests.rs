@@ -33,12 +33,13 @@ fn matches_precision_form_textbook() {
     let post = posterior(&s, &pi, Some(&v), tau).unwrap();
     // Independent evaluation: [(tS)^-1 + P' O^-1 P]^-1 [(tS)^-1 Pi + P' O^-1 Q].
     let om = v.omega_matrix(&s, tau).unwrap();
-    let tsi = s.scale(tau).inverse().unwrap();
-    let oi = om.inverse().unwrap();
+    let inv = |m: &Mat| m.cholesky().unwrap().inverse();
+    let tsi = inv(&s.scale(tau));
+    let oi = inv(&om);
     let prec = tsi
         .add_scaled(&v.p.t().matmul(&oi).unwrap().matmul(&v.p).unwrap(), 1.0)
         .unwrap();
-    let m = prec.inverse().unwrap();
+    let m = inv(&prec);
     let rhs: Vec<f64> = tsi
         .matvec(&pi)
         .unwrap()
@@ -125,4 +126,36 @@ fn bad_shapes_are_errors() {
     assert!(posterior(&s, &pi, Some(&v), 0.05).is_err());
     let v = Views::absolute(vec![0.0; 5], OmegaSpec::Idzorek(vec![0.0; 5]));
     assert!(posterior(&s, &pi, Some(&v), 0.05).is_err());
+}
+
+#[test]
+fn solves_reproduce_the_explicit_inverse_form_to_rounding() {
+    let (s, pi) = setup();
+    let tau = 0.05;
+    let v = views(5, OmegaSpec::Idzorek(vec![0.3, 0.8]));
+    let post = posterior(&s, &pi, Some(&v), tau).unwrap();
+    // The same formula with A^-1 formed explicitly, as before the move to solves.
+    let tsp = s.scale(tau).matmul(&v.p.t()).unwrap();
+    let a =
+        v.p.matmul(&tsp)
+            .unwrap()
+            .add_scaled(&v.omega_matrix(&s, tau).unwrap(), 1.0)
+            .unwrap();
+    let a_inv = a.cholesky().unwrap().inverse();
+    let ppi = v.p.matvec(&pi).unwrap();
+    let resid: Vec<f64> = v.q.iter().zip(&ppi).map(|(q, p)| q - p).collect();
+    let adj = tsp.matvec(&a_inv.matvec(&resid).unwrap()).unwrap();
+    let mut worst: f64 = 0.0;
+    for ((m, p), d) in post.mean.iter().zip(&pi).zip(&adj) {
+        worst = worst.max((m - (p + d)).abs() / (p + d).abs().max(1e-12));
+    }
+    let m = tsp.matmul(&a_inv).unwrap().matmul(&tsp.t()).unwrap();
+    let cov = s
+        .add_scaled(&s.scale(tau).add_scaled(&m, -1.0).unwrap(), 1.0)
+        .unwrap();
+    for (x, y) in post.cov.data.iter().zip(&cov.data) {
+        worst = worst.max((x - y).abs() / y.abs().max(1e-12));
+    }
+    eprintln!("solve vs explicit inverse: max relative difference {worst:.2e}");
+    assert!(worst < 1e-12, "{worst}");
 }

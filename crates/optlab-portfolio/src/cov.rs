@@ -125,7 +125,7 @@ pub fn ledoit_wolf(returns: &[Vec<f64>]) -> (Mat, f64) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::synth::Rng;
+    use optlab_core::rng::Rng;
 
     fn data(t: usize, n: usize, seed: u64) -> Vec<Vec<f64>> {
         let mut rng = Rng::new(seed);

@@ -67,6 +67,27 @@ pub enum DataError {
     },
 }
 
+/// A price file that cannot be read or parsed.
+#[derive(Debug, Error)]
+pub enum PriceFileError {
+    /// The file cannot be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file involved.
+        path: std::path::PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The file's contents are malformed (the message names the line).
+    #[error("{path}: {source}")]
+    Parse {
+        /// The file involved.
+        path: std::path::PathBuf,
+        /// What was wrong.
+        source: DataError,
+    },
+}
+
 /// Daily prices: `prices[t][i]` is the close of asset `i` on `dates[t]`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PriceTable {
@@ -248,10 +269,15 @@ impl PriceTable {
     }
 
     /// Reads and parses a CSV file.
-    pub fn from_csv_path(path: &std::path::Path) -> anyhow::Result<Self> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
-        Self::from_csv_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+    pub fn from_csv_path(path: &std::path::Path) -> Result<Self, PriceFileError> {
+        let text = std::fs::read_to_string(path).map_err(|source| PriceFileError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::from_csv_str(&text).map_err(|source| PriceFileError::Parse {
+            path: path.to_path_buf(),
+            source,
+        })
     }
 
     /// Simple returns `p[t]/p[t-1] - 1`; one row fewer than the prices.

@@ -1,24 +1,21 @@
-//! Small dense f64 linear algebra (row-major matrices) for covariance and Black-Litterman work.
-//!
-//! Problems here are tens of assets, so a straightforward Cholesky / Gauss-Jordan in f64 is
-//! accurate and fast enough; every routine reports singular input instead of panicking.
+//! Dense f64 matrices (row-major) for covariance and Black-Litterman work, with products by
+//! hand and factorisations by faer: a Cholesky factor ([`Cholesky`]) solves symmetric positive
+//! definite systems, so no formula here forms an inverse it only multiplies by. Every routine
+//! reports singular or non-square input instead of panicking.
 
+use faer::linalg::solvers::{DenseSolveCore, Llt, LltError, Solve};
+use faer::{MatRef, Side};
 use thiserror::Error;
 
 /// Errors from dense linear algebra.
 #[derive(Debug, Error, PartialEq)]
 pub enum LinalgError {
     /// The matrix is not (numerically) positive definite.
-    #[error("matrix is not positive definite (pivot {pivot} = {value:e})")]
+    #[error("matrix is not positive definite (pivot {pivot} is not positive)")]
     NotPositiveDefinite {
         /// Index of the failing pivot.
         pivot: usize,
-        /// Value of the failing pivot.
-        value: f64,
     },
-    /// The matrix is singular.
-    #[error("matrix is singular at column {0}")]
-    Singular(usize),
     /// Shapes do not agree.
     #[error("shape mismatch: {0}")]
     Shape(String),
@@ -161,94 +158,86 @@ impl Mat {
             data: self.data.iter().map(|v| v * s).collect(),
         }
     }
-    /// Inverse by Gauss-Jordan elimination with partial pivoting.
-    pub fn inverse(&self) -> Result<Mat, LinalgError> {
-        let n = self.rows;
-        if n != self.cols {
-            return Err(LinalgError::Shape("inverse of a non-square matrix".into()));
+    /// This matrix as a faer view (no copy).
+    fn view(&self) -> MatRef<'_, f64> {
+        MatRef::from_row_major_slice(&self.data, self.rows, self.cols)
+    }
+    /// Cholesky factorisation `self = L L'` of a symmetric positive definite matrix (only the
+    /// lower triangle is read).
+    pub fn cholesky(&self) -> Result<Cholesky, LinalgError> {
+        if self.rows != self.cols {
+            return Err(LinalgError::Shape("cholesky of a non-square matrix".into()));
         }
-        let mut a = self.clone();
-        let mut inv = Mat::identity(n);
-        let scale = self
-            .data
-            .iter()
-            .fold(0.0f64, |m, v| m.max(v.abs()))
-            .max(f64::MIN_POSITIVE);
-        for c in 0..n {
-            let p = (c..n)
-                .max_by(|&i, &j| a.get(i, c).abs().total_cmp(&a.get(j, c).abs()))
-                .unwrap_or(c);
-            if a.get(p, c).abs() <= 1e-14 * scale {
-                return Err(LinalgError::Singular(c));
-            }
-            for j in 0..n {
-                a.data.swap(c * n + j, p * n + j);
-                inv.data.swap(c * n + j, p * n + j);
-            }
-            let d = a.get(c, c);
-            for j in 0..n {
-                a.data[c * n + j] /= d;
-                inv.data[c * n + j] /= d;
-            }
-            for i in 0..n {
-                let f = a.get(i, c);
-                if i == c || f == 0.0 {
-                    continue;
-                }
-                for j in 0..n {
-                    a.data[i * n + j] -= f * a.data[c * n + j];
-                    inv.data[i * n + j] -= f * inv.data[c * n + j];
-                }
-            }
+        if self.data.iter().any(|v| !v.is_finite()) {
+            return Err(LinalgError::NotPositiveDefinite { pivot: 0 });
         }
-        Ok(inv)
+        let llt = self.view().llt(Side::Lower).map_err(|e| match e {
+            LltError::NonPositivePivot { index } => {
+                LinalgError::NotPositiveDefinite { pivot: index }
+            }
+        })?;
+        Ok(Cholesky { llt })
     }
     /// Solves `self * x = b` for symmetric positive definite `self` by Cholesky.
     pub fn solve_spd(&self, b: &[f64]) -> Result<Vec<f64>, LinalgError> {
-        let l = self.cholesky()?;
-        let n = self.rows;
-        let mut y = b.to_vec();
-        for i in 0..n {
-            for k in 0..i {
-                y[i] -= l.get(i, k) * y[k];
-            }
-            y[i] /= l.get(i, i);
-        }
-        for i in (0..n).rev() {
-            for k in i + 1..n {
-                y[i] -= l.get(k, i) * y[k];
-            }
-            y[i] /= l.get(i, i);
-        }
-        Ok(y)
+        self.cholesky()?.solve_vec(b)
     }
-    /// Lower Cholesky factor `L` with `self = L L'`.
-    pub fn cholesky(&self) -> Result<Mat, LinalgError> {
-        let n = self.rows;
-        if n != self.cols {
-            return Err(LinalgError::Shape("cholesky of a non-square matrix".into()));
-        }
-        let mut l = Mat::zeros(n, n);
-        for j in 0..n {
-            let mut d = self.get(j, j);
-            for k in 0..j {
-                d -= l.get(j, k) * l.get(j, k);
-            }
-            if d.is_nan() || d <= 0.0 {
-                return Err(LinalgError::NotPositiveDefinite { pivot: j, value: d });
-            }
-            let d = d.sqrt();
-            l.set(j, j, d);
-            for i in j + 1..n {
-                let mut s = self.get(i, j);
-                for k in 0..j {
-                    s -= l.get(i, k) * l.get(j, k);
-                }
-                l.set(i, j, s / d);
-            }
-        }
-        Ok(l)
+}
+
+/// The Cholesky factor of a symmetric positive definite matrix `A`, for solves with `A`.
+#[derive(Debug)]
+pub struct Cholesky {
+    llt: Llt<f64>,
+}
+
+impl Cholesky {
+    /// Order of `A`.
+    pub fn dim(&self) -> usize {
+        self.llt.L().nrows()
     }
+    /// The lower factor `L` with `A = L L'`.
+    pub fn lower(&self) -> Mat {
+        from_faer(self.llt.L())
+    }
+    /// `x` with `A x = b`.
+    pub fn solve_vec(&self, b: &[f64]) -> Result<Vec<f64>, LinalgError> {
+        if b.len() != self.dim() {
+            return Err(LinalgError::Shape(format!(
+                "solve with a {n}x{n} matrix and a vector of {}",
+                b.len(),
+                n = self.dim()
+            )));
+        }
+        let x = self.llt.solve(faer::ColRef::from_slice(b));
+        Ok(x.iter().copied().collect())
+    }
+    /// `X` with `A X = B` (every column of `b` solved at once).
+    pub fn solve(&self, b: &Mat) -> Result<Mat, LinalgError> {
+        if b.rows != self.dim() {
+            return Err(LinalgError::Shape(format!(
+                "solve with a {n}x{n} matrix and a {}x{} right-hand side",
+                b.rows,
+                b.cols,
+                n = self.dim()
+            )));
+        }
+        Ok(from_faer(self.llt.solve(b.view()).as_ref()))
+    }
+    /// `A^-1` from the factor, for the few places that need the matrix itself (the BDA
+    /// agent's differentiable map multiplies tensors by it).
+    pub fn inverse(&self) -> Mat {
+        from_faer(self.llt.inverse().as_ref())
+    }
+}
+
+/// A row-major copy of a faer matrix.
+fn from_faer(m: MatRef<'_, f64>) -> Mat {
+    let (rows, cols) = (m.nrows(), m.ncols());
+    let mut data = Vec::with_capacity(rows * cols);
+    for i in 0..rows {
+        data.extend((0..cols).map(|j| m[(i, j)]));
+    }
+    Mat { rows, cols, data }
 }
 
 /// Dot product of two equal-length slices.
@@ -260,15 +249,19 @@ pub fn dot(a: &[f64], b: &[f64]) -> f64 {
 mod tests {
     use super::*;
 
-    #[test]
-    fn inverse_and_cholesky_agree() {
-        let a = Mat::from_rows(&[
+    fn spd() -> Mat {
+        Mat::from_rows(&[
             vec![4.0, 1.0, 0.5],
             vec![1.0, 3.0, 0.2],
             vec![0.5, 0.2, 2.0],
         ])
-        .unwrap();
-        let inv = a.inverse().unwrap();
+        .unwrap()
+    }
+
+    #[test]
+    fn inverse_and_cholesky_agree() {
+        let a = spd();
+        let inv = a.cholesky().unwrap().inverse();
         let id = a.matmul(&inv).unwrap();
         for i in 0..3 {
             for j in 0..3 {
@@ -285,9 +278,34 @@ mod tests {
     }
 
     #[test]
+    fn factor_reconstructs_and_matrix_solves_match_vector_solves() {
+        let a = spd();
+        let c = a.cholesky().unwrap();
+        let l = c.lower();
+        let back = l.matmul(&l.t()).unwrap();
+        for (x, y) in back.data.iter().zip(&a.data) {
+            assert!((x - y).abs() < 1e-14);
+        }
+        let b = Mat::from_rows(&[vec![1.0, 0.0], vec![-2.0, 1.0], vec![0.5, 3.0]]).unwrap();
+        let x = c.solve(&b).unwrap();
+        for j in 0..2 {
+            let col: Vec<f64> = (0..3).map(|i| b.get(i, j)).collect();
+            let xj = c.solve_vec(&col).unwrap();
+            for (i, v) in xj.iter().enumerate() {
+                assert!((x.get(i, j) - v).abs() < 1e-14);
+            }
+        }
+        assert!(c.solve_vec(&[1.0]).is_err());
+    }
+
+    #[test]
     fn singular_is_reported() {
         let a = Mat::from_rows(&[vec![1.0, 2.0], vec![2.0, 4.0]]).unwrap();
-        assert!(matches!(a.inverse(), Err(LinalgError::Singular(_))));
-        assert!(a.cholesky().is_err());
+        assert!(matches!(
+            a.cholesky(),
+            Err(LinalgError::NotPositiveDefinite { .. })
+        ));
+        assert!(a.solve_spd(&[1.0, 1.0]).is_err());
+        assert!(Mat::zeros(2, 3).cholesky().is_err());
     }
 }

@@ -4,6 +4,7 @@
 use crate::backtest::Strategy;
 use crate::bl::{equal_weights, equilibrium_returns, posterior, OmegaSpec, Views};
 use crate::cov::{mean, CovEstimator};
+use crate::error::PortfolioError;
 use crate::qp::{max_sharpe_long_only, mean_variance, min_variance, Constraints};
 
 /// Rebalances to fixed weights every time (equal weight when built with [`Constant::equal`]).
@@ -154,21 +155,18 @@ impl Strategy for StaticBl {
             return Some(vec![0.0; n]);
         }
         let s = self.estimator.estimate(w);
-        let out = equilibrium_returns(&s, &equal_weights(n), self.delta)
-            .map_err(anyhow::Error::from)
-            .and_then(|pi| {
-                let v = Views::absolute(mean(w), OmegaSpec::HeLitterman);
-                Ok(posterior(&s, &pi, Some(&v), self.tau)?)
-            })
-            .and_then(|p| {
-                Ok(mean_variance(
-                    &p.mean,
-                    &p.cov,
-                    self.delta,
-                    &self.constraints,
-                )?)
-            });
-        Some(out.unwrap_or_else(|_| current.to_vec()))
+        let out = || -> crate::error::Result<Vec<f64>> {
+            let pi = equilibrium_returns(&s, &equal_weights(n), self.delta)?;
+            let v = Views::absolute(mean(w), OmegaSpec::HeLitterman);
+            let p = posterior(&s, &pi, Some(&v), self.tau)?;
+            Ok(mean_variance(
+                &p.mean,
+                &p.cov,
+                self.delta,
+                &self.constraints,
+            )?)
+        };
+        Some(out().unwrap_or_else(|_| current.to_vec()))
     }
 }
 
@@ -182,12 +180,12 @@ pub const NAMES: [&str; 5] = [
 ];
 
 /// Builds a baseline by name for `n` assets with default settings (Ledoit-Wolf covariance).
-pub fn by_name(name: &str, n: usize) -> anyhow::Result<Box<dyn Strategy>> {
+pub fn by_name(name: &str, n: usize) -> crate::error::Result<Box<dyn Strategy>> {
     by_name_with(name, n, CovEstimator::LedoitWolf)
 }
 
 /// Parses a covariance estimator name: `sample`, `lw` (Ledoit-Wolf) or `ewma:HALFLIFE`.
-pub fn parse_estimator(s: &str) -> anyhow::Result<CovEstimator> {
+pub fn parse_estimator(s: &str) -> crate::error::Result<CovEstimator> {
     match s {
         "sample" => Ok(CovEstimator::Sample),
         "lw" | "ledoit-wolf" => Ok(CovEstimator::LedoitWolf),
@@ -197,7 +195,9 @@ pub fn parse_estimator(s: &str) -> anyhow::Result<CovEstimator> {
                 .and_then(|h| h.parse::<f64>().ok())
                 .filter(|h| *h > 0.0)
                 .ok_or_else(|| {
-                    anyhow::anyhow!("unknown estimator {s:?}; expected sample, lw or ewma:HALFLIFE")
+                    PortfolioError::Invalid(format!(
+                        "unknown estimator {s:?}; expected sample, lw or ewma:HALFLIFE"
+                    ))
                 })?;
             Ok(CovEstimator::Ewma { halflife: h })
         }
@@ -206,7 +206,11 @@ pub fn parse_estimator(s: &str) -> anyhow::Result<CovEstimator> {
 
 /// Builds a baseline by name for `n` assets with the given covariance estimator; the OLPS
 /// names of [`crate::olps::OLPS_NAMES`] are accepted too.
-pub fn by_name_with(name: &str, n: usize, est: CovEstimator) -> anyhow::Result<Box<dyn Strategy>> {
+pub fn by_name_with(
+    name: &str,
+    n: usize,
+    est: CovEstimator,
+) -> crate::error::Result<Box<dyn Strategy>> {
     Ok(match name {
         "equal_weight" => Box::new(Constant::equal(n)),
         "buy_and_hold" => Box::new(BuyAndHold::default()),
@@ -225,11 +229,13 @@ pub fn by_name_with(name: &str, n: usize, est: CovEstimator) -> anyhow::Result<B
         }),
         other => match crate::olps::by_name(other, n) {
             Some(s) => Box::new(s),
-            None => anyhow::bail!(
-                "unknown strategy {other:?}; expected one of {}, {}",
-                NAMES.join(", "),
-                crate::olps::OLPS_NAMES.join(", ")
-            ),
+            None => {
+                return Err(PortfolioError::Invalid(format!(
+                    "unknown strategy {other:?}; expected one of {}, {}",
+                    NAMES.join(", "),
+                    crate::olps::OLPS_NAMES.join(", ")
+                )))
+            }
         },
     })
 }

@@ -9,7 +9,7 @@ use crate::error::{Result, RobustError};
 use crate::model::Classifier;
 
 /// The threat model's norm.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Norm {
     /// Max-norm ball: every pixel moves by at most eps.

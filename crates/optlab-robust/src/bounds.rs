@@ -31,7 +31,8 @@ use crate::train::{evaluate, Evaluation};
 
 pub mod layers;
 
-pub use layers::{layer_norms, ConvInput, ConvProxy, LayerNorms};
+pub use crate::conv_norm::ConvInput;
+pub use layers::{layer_norms, ConvProxy, LayerNorms};
 
 /// Label printed next to every adversarial-bound figure.
 pub const RECONSTRUCTED: &str = "[reconstructed form, see reference notes]";

@@ -14,8 +14,23 @@
 //! y[o, i, j] = Σ_{c, a, b} K[o, c, a, b] · x[c, i·s + a − p, j·s + b − p].
 
 use optlab_core::rng::Rng;
+use serde::{Deserialize, Serialize};
 
-use crate::linalg::Matrix;
+use crate::linalg::{spectral_norm_from_gram, Matrix};
+
+/// Where a convolution layer is applied: input size, stride and zero padding (channels and
+/// kernel size come from the weight tensor).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConvInput {
+    /// Input height.
+    pub h: usize,
+    /// Input width.
+    pub w: usize,
+    /// Stride.
+    pub stride: usize,
+    /// Zero padding.
+    pub pad: usize,
+}
 
 /// Shape of one convolution: channels, kernel size, input size, stride and zero padding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -175,6 +190,45 @@ pub fn conv_operator_norm(
         sigma = next;
     }
     norm(&conv_apply(kernel, g, &v))
+}
+
+/// The Gram matrix of the operator's smaller side (`AᵀA` when it has no more columns than rows,
+/// else `AAᵀ`), accumulated from the taps without forming the operator: each row (or column)
+/// of the operator holds at most `c_in·k·k` (or `c_out·k·k`) nonzeros.
+pub fn conv_gram(kernel: &[f64], g: &ConvGeometry) -> Matrix {
+    let (rows, cols) = (g.out_len(), g.in_len());
+    let by_rows = cols <= rows;
+    let (outer, side) = if by_rows { (rows, cols) } else { (cols, rows) };
+    // Nonzeros grouped by the index that is summed over.
+    let mut lines: Vec<Vec<(usize, f64)>> = vec![Vec::new(); outer];
+    g.for_each_tap(|r, c, k| {
+        let (line, at) = if by_rows { (r, c) } else { (c, r) };
+        lines[line].push((at, kernel[k]));
+    });
+    let mut data = vec![0.0; side * side];
+    for line in &lines {
+        for &(p, a) in line {
+            for &(q, b) in line {
+                data[p * side + q] += a * b;
+            }
+        }
+    }
+    Matrix {
+        rows: side,
+        cols: side,
+        data,
+    }
+}
+
+/// Exact largest singular value of the convolution operator, from the eigenvalues of its
+/// smaller Gram matrix ([`conv_gram`]). Memory is that Gram matrix, min(rows, cols)² f64, and
+/// time one dense symmetric eigen-solve of that size: every layer of the networks here
+/// (at most a few thousand inputs) is computed exactly, with no size cap.
+pub fn conv_operator_norm_exact(kernel: &[f64], g: &ConvGeometry) -> f64 {
+    if g.in_len() == 0 || g.out_len() == 0 || kernel.len() != g.kernel_len() {
+        return 0.0;
+    }
+    spectral_norm_from_gram(&conv_gram(kernel, g))
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
-//! Small dense f64 linear algebra for the bounds: power-iteration spectral norms, an exact
-//! reference by cyclic Jacobi on WᵀW, Frobenius and (2,1)-norms.
+//! Dense f64 linear algebra for the bounds: power-iteration spectral norms, exact singular
+//! values and symmetric eigenvalues by faer (any size: the cost is that of one dense SVD or
+//! eigen-solve), Frobenius and (2,1)-norms.
 
 use optlab_core::rng::Rng;
 
@@ -135,59 +136,48 @@ pub fn spectral_norm_power(a: &Matrix, max_iters: usize, tol: f64, seed: u64) ->
     norm(&a.mul_vec(&v))
 }
 
-/// All eigenvalues of a symmetric matrix by cyclic Jacobi rotations (descending order).
-pub fn symmetric_eigenvalues(s: &Matrix) -> Vec<f64> {
-    let n = s.rows;
-    let mut a = s.data.clone();
-    let scale = s.frobenius().max(f64::MIN_POSITIVE);
-    for _sweep in 0..100 {
-        let off: f64 = (0..n)
-            .flat_map(|p| (0..n).filter(move |&q| q != p).map(move |q| (p, q)))
-            .map(|(p, q)| a[p * n + q].powi(2))
-            .sum::<f64>()
-            .sqrt();
-        if off <= 1e-15 * scale {
-            break;
-        }
-        for p in 0..n {
-            for q in p + 1..n {
-                let apq = a[p * n + q];
-                if apq.abs() < f64::MIN_POSITIVE {
-                    continue;
-                }
-                let theta = (a[q * n + q] - a[p * n + p]) / (2.0 * apq);
-                let t = theta.signum() / (theta.abs() + (theta * theta + 1.0).sqrt());
-                let t = if theta == 0.0 { 1.0 } else { t };
-                let c = 1.0 / (t * t + 1.0).sqrt();
-                let sn = t * c;
-                for k in 0..n {
-                    let (akp, akq) = (a[k * n + p], a[k * n + q]);
-                    a[k * n + p] = c * akp - sn * akq;
-                    a[k * n + q] = sn * akp + c * akq;
-                }
-                for k in 0..n {
-                    let (apk, aqk) = (a[p * n + k], a[q * n + k]);
-                    a[p * n + k] = c * apk - sn * aqk;
-                    a[q * n + k] = sn * apk + c * aqk;
-                }
-            }
-        }
-    }
-    let mut ev: Vec<f64> = (0..n).map(|i| a[i * n + i]).collect();
-    ev.sort_by(|x, y| y.total_cmp(x));
-    ev
+/// A faer view of `a`'s entries (row-major `data` read as the transpose of a column-major
+/// `cols x rows` matrix, so no entry is copied).
+fn faer_view(a: &Matrix) -> faer::MatRef<'_, f64> {
+    faer::MatRef::from_column_major_slice(&a.data, a.cols, a.rows).transpose()
 }
 
-/// Exact largest singular value: √(top eigenvalue) of the smaller Gram matrix, by Jacobi.
+/// All eigenvalues of a symmetric matrix (descending order), by faer's self-adjoint
+/// eigen-solver; only the lower triangle is read. `None` if the solver does not converge or
+/// the matrix is not square.
+pub fn symmetric_eigenvalues(s: &Matrix) -> Option<Vec<f64>> {
+    if s.rows != s.cols {
+        return None;
+    }
+    let mut ev = faer_view(s)
+        .self_adjoint_eigenvalues(faer::Side::Lower)
+        .ok()?;
+    ev.reverse();
+    Some(ev)
+}
+
+/// All singular values of `a` (descending order) by faer's SVD; `None` if it does not
+/// converge.
+pub fn singular_values(a: &Matrix) -> Option<Vec<f64>> {
+    if a.rows == 0 || a.cols == 0 {
+        return Some(Vec::new());
+    }
+    faer_view(a).singular_values().ok()
+}
+
+/// Exact largest singular value ‖A‖_σ of a matrix of any size, by faer's SVD (0 for an empty
+/// matrix; NaN if the SVD does not converge, which is then visible in every report).
 pub fn spectral_norm_exact(a: &Matrix) -> f64 {
-    let g = if a.cols <= a.rows {
-        a.gram()
-    } else {
-        a.transpose().gram()
-    };
-    symmetric_eigenvalues(&g)
-        .first()
-        .map_or(0.0, |&l| l.max(0.0).sqrt())
+    singular_values(a).map_or(f64::NAN, |s| s.first().copied().unwrap_or(0.0))
+}
+
+/// ‖A‖_σ = √λ_max of a Gram matrix `G = AᵀA` or `AAᵀ` (0 when empty, NaN if the eigen-solver
+/// does not converge).
+pub fn spectral_norm_from_gram(g: &Matrix) -> f64 {
+    match symmetric_eigenvalues(g) {
+        Some(ev) => ev.first().map_or(0.0, |&l| l.max(0.0).sqrt()),
+        None => f64::NAN,
+    }
 }
 
 #[cfg(test)]
@@ -195,9 +185,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn jacobi_matches_hand_computed_eigenvalues() {
+    fn eigen_solver_matches_hand_computed_eigenvalues() {
         let s = Matrix::new(2, 2, vec![2.0, 1.0, 1.0, 2.0]).unwrap();
-        let ev = symmetric_eigenvalues(&s);
+        let ev = symmetric_eigenvalues(&s).unwrap();
         assert!(
             (ev[0] - 3.0).abs() < 1e-14 && (ev[1] - 1.0).abs() < 1e-14,
             "{ev:?}"
@@ -227,9 +217,21 @@ mod tests {
             } else {
                 a.transpose().gram()
             };
-            let tr: f64 = symmetric_eigenvalues(&g).iter().sum();
+            let tr: f64 = symmetric_eigenvalues(&g).unwrap().iter().sum();
             assert!((tr - a.frobenius().powi(2)).abs() < 1e-9 * tr);
         }
+    }
+
+    #[test]
+    fn svd_and_gram_routes_agree_on_a_matrix_above_512_on_each_side() {
+        let mut rng = Rng::new(9);
+        let (r, c) = (600, 520);
+        let a = Matrix::new(r, c, (0..r * c).map(|_| rng.normal()).collect()).unwrap();
+        let svd = spectral_norm_exact(&a);
+        let gram = spectral_norm_from_gram(&a.gram());
+        assert!((svd - gram).abs() <= 1e-12 * svd, "svd {svd} gram {gram}");
+        let power = spectral_norm_power(&a, 20_000, 1e-15, 1);
+        assert!((svd - power).abs() <= 1e-6 * svd, "svd {svd} power {power}");
     }
 
     #[test]

@@ -8,7 +8,7 @@ use optlab_core::models::{Mlp, SmallCnn};
 use optlab_core::params::ParamStore;
 use serde::{Deserialize, Serialize};
 
-use crate::bounds::ConvInput;
+use crate::conv_norm::ConvInput;
 use crate::data::ImageSet;
 use crate::error::{Result, RobustError};
 
@@ -58,8 +58,8 @@ pub enum Arch {
     },
 }
 
-/// Network family, as chosen on the command line.
-#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// Network family.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ModelKind {
     /// Fully connected ReLU network.

@@ -3,6 +3,7 @@
 //! everything on a log scale (drawn by optlab-core's chart writer).
 
 use candle_core::Device;
+use optlab_core::report::Reporter;
 use optlab_core::svg::{line_chart, Chart, Series};
 use serde::{Deserialize, Serialize};
 
@@ -43,7 +44,8 @@ pub struct SweepRow {
 
 /// Trains one network of family `model` per width (MLPs with one hidden layer), clean and
 /// adversarially (`attack` both trains and measures), and evaluates gaps and bounds with γ the
-/// `margin_quantile` of the margins.
+/// `margin_quantile` of the margins. `reporter` follows each training run and gets one line per
+/// finished network.
 #[allow(clippy::too_many_arguments)]
 pub fn width_sweep(
     model: ModelKind,
@@ -54,6 +56,7 @@ pub fn width_sweep(
     base: &TrainConfig,
     margin_quantile: f64,
     device: &Device,
+    reporter: &dyn Reporter,
 ) -> Result<Vec<SweepRow>> {
     let mut rows = Vec::new();
     for &width in widths {
@@ -65,7 +68,7 @@ pub fn width_sweep(
                 adversary: adversarial.then(|| attack.clone()),
                 ..base.clone()
             };
-            train(&net, train_set, &cfg, device)?;
+            train(&net, train_set, &cfg, device, reporter)?;
             let (b, tr) = evaluate_bounds(
                 &net,
                 Some(init.store()),
@@ -77,6 +80,11 @@ pub fn width_sweep(
                 device,
             )?;
             let te = evaluate(&net, test_set, attack, 256, base.seed, device)?;
+            reporter.log(&format!(
+                "width {width} {}: robust gap {:.4}",
+                if adversarial { "adversarial" } else { "clean" },
+                tr.robust_acc - te.robust_acc
+            ));
             rows.push(SweepRow {
                 width,
                 adversarial,
@@ -144,6 +152,7 @@ mod tests {
     use super::*;
     use crate::attack::Norm;
     use crate::data::generated_shapes;
+    use optlab_core::report::Silent;
 
     #[test]
     fn sweep_rows_and_svg() {
@@ -164,6 +173,7 @@ mod tests {
             &cfg,
             0.05,
             &dev,
+            &Silent,
         )
         .unwrap();
         assert_eq!(rows.len(), 4);
@@ -199,7 +209,18 @@ mod tests {
             ..TrainConfig::default()
         };
         let attack = AttackConfig::pgd(Norm::Linf, 0.02, 2);
-        let rows = width_sweep(ModelKind::Cnn, &[2], &tr, &te, &attack, &cfg, 0.3, &dev).unwrap();
+        let rows = width_sweep(
+            ModelKind::Cnn,
+            &[2],
+            &tr,
+            &te,
+            &attack,
+            &cfg,
+            0.3,
+            &dev,
+            &Silent,
+        )
+        .unwrap();
         assert_eq!(rows.len(), 2);
         for r in &rows {
             let proxy = r.spectral_complexity_proxy.unwrap();

@@ -1,8 +1,10 @@
 //! Clean and PGD adversarial training, clean/robust accuracy and the robust generalization gap.
 
 use candle_core::{Device, Tensor, D};
+use optlab_core::report::Reporter;
 use optlab_core::rng::Rng;
-use optlab_core::train::{named_grads, AdamW, AdamWConfig, TrainOptimizer};
+use optlab_core::train::{named_grads, TrainOptimizer};
+use optlab_optim::{AdamW, OptimConfig};
 use serde::{Deserialize, Serialize};
 
 use crate::attack::{per_example_loss, pgd, AttackConfig};
@@ -58,12 +60,14 @@ fn shuffled(n: usize, rng: &mut Rng) -> Vec<usize> {
 }
 
 /// Trains `model` on `data` with AdamW; with an adversary each batch is replaced by its PGD
-/// adversarial examples (Madry et al.) before the gradient step.
+/// adversarial examples (Madry et al.) before the gradient step. `reporter` sees one phase
+/// of `epochs` units, advanced with each epoch's mean loss.
 pub fn train(
     model: &dyn Classifier,
     data: &ImageSet,
     cfg: &TrainConfig,
     device: &Device,
+    reporter: &dyn Reporter,
 ) -> Result<Vec<EpochLog>> {
     if cfg.batch == 0 || data.is_empty() || cfg.lr.is_nan() || cfg.lr <= 0.0 {
         return Err(RobustError::Config(format!(
@@ -76,14 +80,16 @@ pub fn train(
     }
     let mut opt = AdamW::new(
         model.store(),
-        AdamWConfig {
+        OptimConfig {
+            lr: cfg.lr,
             weight_decay: cfg.weight_decay,
-            ..AdamWConfig::default()
+            ..OptimConfig::default()
         },
-    );
+    )?;
     let mut rng = Rng::new(cfg.seed);
     let mut logs = Vec::with_capacity(cfg.epochs);
     let mut step = 0usize;
+    reporter.begin("train", cfg.epochs as u64);
     for epoch in 1..=cfg.epochs {
         let (mut sum, mut batches) = (0f64, 0usize);
         for chunk in shuffled(data.len(), &mut rng).chunks(cfg.batch) {
@@ -104,11 +110,11 @@ pub fn train(
             sum += value;
             batches += 1;
         }
-        logs.push(EpochLog {
-            epoch,
-            loss: sum / batches.max(1) as f64,
-        });
+        let loss = sum / batches.max(1) as f64;
+        reporter.advance(epoch as u64, &format!("loss {loss:.4}"));
+        logs.push(EpochLog { epoch, loss });
     }
+    reporter.end();
     Ok(logs)
 }
 

@@ -2,7 +2,9 @@
 //!
 //! Dense layers are their weight matrix. Convolution layers are the operator on their actual
 //! input shape (see [`crate::conv_norm`]): spectral norm by power iteration alternating the
-//! convolution and its adjoint, exact (2,1)- and Frobenius norms of the operator matrix. The
+//! convolution and its adjoint, and exactly from the eigenvalues of the operator's smaller Gram
+//! matrix (built from the taps; no size cap), exact (2,1)- and Frobenius norms of the operator
+//! matrix. Dense layers get their exact spectral norm from faer's SVD, also at any size. The
 //! reshaped-kernel (out, in·k·k) numbers used by `measures.py` are reported beside them as a
 //! labelled proxy. The networks here (optlab-core's MLP and small CNN) have no BatchNorm or
 //! other normalisation layer, so there is nothing to fold into the weights.
@@ -12,24 +14,11 @@ use optlab_core::params::{ParamRole, ParamStore};
 use serde::{Deserialize, Serialize};
 
 use crate::conv_norm::{
-    conv_dense, conv_operator_21_and_frobenius, conv_operator_norm, ConvGeometry,
+    conv_operator_21_and_frobenius, conv_operator_norm, conv_operator_norm_exact, ConvGeometry,
+    ConvInput,
 };
 use crate::error::{Result, RobustError};
 use crate::linalg::{spectral_norm_exact, spectral_norm_power, Matrix};
-
-/// Where a convolution layer is applied: input size, stride and zero padding (channels and
-/// kernel size come from the weight tensor).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ConvInput {
-    /// Input height.
-    pub h: usize,
-    /// Input width.
-    pub w: usize,
-    /// Stride.
-    pub stride: usize,
-    /// Zero padding.
-    pub pad: usize,
-}
 
 /// The reshaped-kernel proxy of a convolution layer (labelled, never used in the bound).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -51,9 +40,10 @@ pub struct LayerNorms {
     pub shape: [usize; 2],
     /// Spectral norm by power iteration (of the true operator for convolutions).
     pub spectral: f64,
-    /// Spectral norm by exact Jacobi eigen-solve of the explicit matrix, when it is small
-    /// enough (smaller side ≤ 512, at most 2²² entries).
-    pub spectral_exact: Option<f64>,
+    /// Exact spectral norm, computed for every layer whatever its size: faer's SVD of a dense
+    /// weight matrix; for a convolution, faer's symmetric eigen-solve of the operator's smaller
+    /// Gram matrix, accumulated from the kernel taps without forming the operator.
+    pub spectral_exact: f64,
     /// ‖(A − M)ᵀ‖_{2,1} of the map.
     pub norm21: f64,
     /// Frobenius norm ‖A‖_F of the map.
@@ -102,10 +92,6 @@ fn as_matrix(w: &Weights, data: Vec<f64>) -> Result<Matrix> {
 const POWER_ITERS: usize = 5000;
 const POWER_TOL: f64 = 1e-12;
 
-fn small(rows: usize, cols: usize) -> bool {
-    rows.min(cols) <= 512 && rows * cols <= 1 << 22
-}
-
 /// Per-layer norms in forward order. `reference` (same layers, e.g. the initialisation) is
 /// subtracted in the (2,1)-norms when given; `conv_inputs` gives, in order, where each
 /// convolution layer is applied (an error names the first convolution without one).
@@ -133,7 +119,7 @@ pub fn layer_norms(
         let reshaped = as_matrix(w, w.data.clone())?;
         let reshaped_centred = as_matrix(w, centred.clone())?;
         if !w.conv {
-            let exact = small(reshaped.rows, reshaped.cols).then(|| spectral_norm_exact(&reshaped));
+            let exact = spectral_norm_exact(&reshaped);
             out.push(LayerNorms {
                 name: w.name.clone(),
                 kind: "dense".into(),
@@ -184,8 +170,7 @@ pub fn layer_norms(
             ),
             shape: [rows, cols],
             spectral: conv_operator_norm(&w.data, &g, POWER_ITERS, POWER_TOL, seed),
-            spectral_exact: small(rows, cols)
-                .then(|| spectral_norm_exact(&conv_dense(&w.data, &g))),
+            spectral_exact: conv_operator_norm_exact(&w.data, &g),
             norm21,
             frobenius,
             proxy: Some(ConvProxy {

@@ -84,6 +84,12 @@ fn power_iteration_matches_exact_svd_of_the_dense_operator_to_1e_6() {
             (exact - power).abs()
         );
         assert!((exact - power).abs() <= 1e-6, "exact {exact} power {power}");
+        // The Gram route (AᵀA at stride 1, AAᵀ at stride 2) gives the SVD's value.
+        let gram = conv_operator_norm_exact(&k, &g);
+        assert!(
+            (gram - exact).abs() <= 1e-12 * exact,
+            "gram {gram} svd {exact}"
+        );
         // The reshaped-kernel proxy is a different number; for stride 1 the operator norm is
         // at most k = 3 times it (the zero-padded map is a block of a circular convolution).
         let proxy = spectral_norm_exact(&Matrix::new(3, 18, k.clone()).unwrap());
@@ -125,4 +131,20 @@ fn hand_computable_operators() {
         conv_operator_norm(&ones, &geom(2, 1, 4, 1, 1), 10, 1e-9, 0),
         0.0
     );
+}
+
+#[test]
+fn exact_norm_of_a_layer_above_512_units_on_each_side() {
+    let mut rng = Rng::new(4);
+    // 4 -> 4 channels on 12x12: a 576 x 576 operator, built only as its Gram matrix.
+    let g = geom(4, 4, 12, 1, 1);
+    let k = random(g.kernel_len(), &mut rng);
+    assert_eq!([g.out_len(), g.in_len()], [576, 576]);
+    let exact = conv_operator_norm_exact(&k, &g);
+    let power = conv_operator_norm(&k, &g, 20_000, 1e-15, 5);
+    assert!(
+        (exact - power).abs() <= 1e-6 * exact,
+        "exact {exact} power {power}"
+    );
+    assert!(power <= exact * (1.0 + 1e-12));
 }

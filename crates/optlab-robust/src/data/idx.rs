@@ -163,8 +163,8 @@ mod tests {
 
     #[test]
     fn parses_plain_and_gzip_and_pairs() {
-        let dir = std::env::temp_dir().join(format!("optlab-robust-idx-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
         let img: Vec<u8> = (0..2 * 2 * 3).map(|i| (i * 20) as u8).collect();
         let ip = dir.join("img.idx");
         std::fs::write(&ip, encode(&[2, 2, 3], &img)).unwrap();
@@ -178,7 +178,6 @@ mod tests {
         assert!((set.pixels[1] - 20.0 / 255.0).abs() < 1e-7);
         let one = load_idx_pair(&ip, &lp, Some(1)).unwrap();
         assert_eq!(one.len(), 1);
-        std::fs::remove_dir_all(&dir).ok();
     }
 
     #[test]
@@ -198,8 +197,8 @@ mod tests {
 
     #[test]
     fn dims_mismatch_between_images_and_labels_is_reported() {
-        let dir = std::env::temp_dir().join(format!("optlab-robust-mm-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
         let ip = dir.join("i");
         let lp = dir.join("l");
         std::fs::write(&ip, encode(&[2, 1, 1], &[0, 1])).unwrap();
@@ -209,6 +208,5 @@ mod tests {
         std::fs::write(&lp, encode(&[2, 1], &[0, 1])).unwrap();
         let e = load_idx_pair(&ip, &lp, None).unwrap_err().to_string();
         assert!(e.contains("1 dimension"), "{e}");
-        std::fs::remove_dir_all(&dir).ok();
     }
 }

@@ -2,6 +2,7 @@ use super::*;
 use crate::attack::Norm;
 use crate::data::generated_shapes;
 use crate::model::{Arch, Net};
+use optlab_core::report::Silent;
 
 #[test]
 fn margins_match_a_hand_computed_case() {
@@ -38,7 +39,7 @@ fn clean_and_adversarial_mlp_training_learn_and_adv_training_buys_robustness() {
             adversary,
             ..TrainConfig::default()
         };
-        let logs = train(&net, &train_set, &cfg, &dev).unwrap();
+        let logs = train(&net, &train_set, &cfg, &dev, &Silent).unwrap();
         assert!(logs.last().unwrap().loss < logs[0].loss, "{logs:?}");
         let tr = evaluate(&net, &train_set, &attack, 200, 0, &dev).unwrap();
         let te = evaluate(&net, &test_set, &attack, 200, 0, &dev).unwrap();
@@ -86,12 +87,12 @@ fn small_cnn_trains_and_bad_settings_are_errors() {
         adversary: Some(AttackConfig::pgd(Norm::L2, 0.5, 2)),
         ..TrainConfig::default()
     };
-    let logs = train(&net, &data, &cfg, &dev).unwrap();
+    let logs = train(&net, &data, &cfg, &dev, &Silent).unwrap();
     assert!(logs.iter().all(|l| l.loss.is_finite()));
     assert!(logs[2].loss < logs[0].loss, "{logs:?}");
     let bad = TrainConfig {
         batch: 0,
         ..TrainConfig::default()
     };
-    assert!(train(&net, &data, &bad, &dev).is_err());
+    assert!(train(&net, &data, &bad, &dev, &Silent).is_err());
 }

@@ -2,8 +2,44 @@
 
 use std::path::PathBuf;
 
-use crate::attack::{AttackConfig, Norm};
-use crate::model::ModelKind;
+use optlab_robust::attack::{AttackConfig, Norm};
+use optlab_robust::model::ModelKind;
+
+/// `--norm` values (mapped to [`Norm`]).
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NormArg {
+    /// Max-norm ball: every pixel moves by at most eps.
+    Linf,
+    /// Euclidean ball of radius eps.
+    L2,
+}
+
+impl From<NormArg> for Norm {
+    fn from(n: NormArg) -> Self {
+        match n {
+            NormArg::Linf => Norm::Linf,
+            NormArg::L2 => Norm::L2,
+        }
+    }
+}
+
+/// `--model` values (mapped to [`ModelKind`]).
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModelArg {
+    /// Fully connected ReLU network.
+    Mlp,
+    /// optlab-core's small CNN.
+    Cnn,
+}
+
+impl From<ModelArg> for ModelKind {
+    fn from(m: ModelArg) -> Self {
+        match m {
+            ModelArg::Mlp => ModelKind::Mlp,
+            ModelArg::Cnn => ModelKind::Cnn,
+        }
+    }
+}
 
 /// Arguments of `optlab robust`.
 #[derive(clap::Args, Debug)]
@@ -45,8 +81,8 @@ pub struct AttackArgs {
     #[arg(long, default_value_t = 0.1)]
     pub eps: f64,
     /// Threat-model norm.
-    #[arg(long, value_enum, default_value_t = Norm::Linf)]
-    pub norm: Norm,
+    #[arg(long, value_enum, default_value_t = NormArg::Linf)]
+    pub norm: NormArg,
     /// PGD iterations (step 2.5·eps/steps unless --step is given).
     #[arg(long, default_value_t = 10)]
     pub steps: usize,
@@ -64,7 +100,7 @@ pub struct AttackArgs {
 impl AttackArgs {
     /// The PGD configuration these flags describe.
     pub fn config(&self) -> AttackConfig {
-        let mut c = AttackConfig::pgd(self.norm, self.eps, self.steps);
+        let mut c = AttackConfig::pgd(self.norm.into(), self.eps, self.steps);
         if let Some(s) = self.step {
             c.step = s;
         }
@@ -99,64 +135,19 @@ pub enum RobustCommand {
         after_help = "Example:\n  optlab robust train --model cnn --width 8 --adv --eps 0.1 \
         --steps 5 --epochs 5 --out runs/cnn --json"
     )]
-    Train {
-        /// Architecture.
-        #[arg(long, value_enum, default_value_t = ModelKind::Mlp)]
-        model: ModelKind,
-        /// Hidden width (MLP) or first-stage filters (CNN).
-        #[arg(long, default_value_t = 128)]
-        width: usize,
-        /// Hidden layers of the MLP.
-        #[arg(long, default_value_t = 1)]
-        depth: usize,
-        /// Train on PGD adversarial examples.
-        #[arg(long)]
-        adv: bool,
-        /// Epochs.
-        #[arg(long, default_value_t = 10)]
-        epochs: usize,
-        /// Mini-batch size.
-        #[arg(long, default_value_t = 64)]
-        batch: usize,
-        /// AdamW learning rate.
-        #[arg(long, default_value_t = 3e-3)]
-        lr: f64,
-        #[command(flatten)]
-        common: CommonArgs,
-        /// Folder for model.safetensors(+.json), init.safetensors and metrics.jsonl.
-        #[arg(long)]
-        out: Option<PathBuf>,
-    },
+    Train(TrainArgs),
     /// Attack a saved network (PGD, or FGSM with --fgsm) on the test set.
     #[command(
         after_help = "Example:\n  optlab robust attack --weights runs/adv/model.safetensors \
         --norm l2 --eps 0.5 --steps 20 --restarts 3 --json"
     )]
-    Attack {
-        /// Weights written by `train` (the architecture is read from WEIGHTS.json).
-        #[arg(long)]
-        weights: PathBuf,
-        /// Single-step FGSM instead of PGD.
-        #[arg(long)]
-        fgsm: bool,
-        #[command(flatten)]
-        common: CommonArgs,
-    },
+    Attack(AttackCmdArgs),
     /// Print every term of the spectral-complexity and adversarial bounds of a saved network.
     #[command(
         after_help = "Example:\n  optlab robust bound --weights runs/adv/model.safetensors \
         --reference runs/adv/init.safetensors --eps 0.1 --json"
     )]
-    Bound {
-        /// Weights written by `train`.
-        #[arg(long)]
-        weights: PathBuf,
-        /// Reference weights M_i subtracted in the (2,1)-norms (default: zero).
-        #[arg(long)]
-        reference: Option<PathBuf>,
-        #[command(flatten)]
-        common: CommonArgs,
-    },
+    Bound(BoundArgs),
     /// Width experiment: MLPs (one hidden layer) or small CNNs of several widths trained clean
     /// and adversarially; measured gaps against the bounds, optionally drawn as one log-scale
     /// SVG.
@@ -165,39 +156,108 @@ pub enum RobustCommand {
         --eps 0.05 --svg gaps.svg --json\n  optlab robust sweep --model cnn --widths 2,4,8 \
         --epochs 5 --steps 3 --json"
     )]
-    Sweep {
-        /// Network family.
-        #[arg(long, value_enum, default_value_t = ModelKind::Mlp)]
-        model: ModelKind,
-        /// Hidden widths, comma-separated.
-        #[arg(long, value_delimiter = ',', default_value = "16,64,256")]
-        widths: Vec<usize>,
-        /// Epochs per network.
-        #[arg(long, default_value_t = 20)]
-        epochs: usize,
-        #[command(flatten)]
-        common: CommonArgs,
-        /// Write the SVG here.
-        #[arg(long)]
-        svg: Option<PathBuf>,
-    },
+    Sweep(SweepArgs),
     /// PGD-10 throughput (examples per second) on the small CNN.
     #[command(after_help = "Example:\n  optlab robust bench --width 16 --batch 128 --json")]
-    Bench {
-        /// CNN first-stage filters.
-        #[arg(long, default_value_t = 16)]
-        width: usize,
-        /// Examples per batch.
-        #[arg(long, default_value_t = 128)]
-        batch: usize,
-        /// Image side (28 = MNIST size).
-        #[arg(long, default_value_t = 28)]
-        side: usize,
-        /// Timed batches.
-        #[arg(long, default_value_t = 3)]
-        reps: usize,
-        /// Print the result as JSON.
-        #[arg(long)]
-        json: bool,
-    },
+    Bench(BenchArgs),
+}
+
+/// Flags of `optlab robust train`.
+#[derive(clap::Args, Debug)]
+pub struct TrainArgs {
+    /// Architecture.
+    #[arg(long, value_enum, default_value_t = ModelArg::Mlp)]
+    pub model: ModelArg,
+    /// Hidden width (MLP) or first-stage filters (CNN).
+    #[arg(long, default_value_t = 128)]
+    pub width: usize,
+    /// Hidden layers of the MLP.
+    #[arg(long, default_value_t = 1)]
+    pub depth: usize,
+    /// Train on PGD adversarial examples.
+    #[arg(long)]
+    pub adv: bool,
+    /// Epochs.
+    #[arg(long, default_value_t = 10)]
+    pub epochs: usize,
+    /// Mini-batch size.
+    #[arg(long, default_value_t = 64)]
+    pub batch: usize,
+    /// AdamW learning rate.
+    #[arg(long, default_value_t = 3e-3)]
+    pub lr: f64,
+    /// Attack, data, seed and output format.
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Folder for model.safetensors(+.json), init.safetensors and metrics.jsonl.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+/// Flags of `optlab robust attack`.
+#[derive(clap::Args, Debug)]
+pub struct AttackCmdArgs {
+    /// Weights written by `train` (the architecture is read from WEIGHTS.json).
+    #[arg(long)]
+    pub weights: PathBuf,
+    /// Single-step FGSM instead of PGD.
+    #[arg(long)]
+    pub fgsm: bool,
+    /// Attack, data, seed and output format.
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// Flags of `optlab robust bound`.
+#[derive(clap::Args, Debug)]
+pub struct BoundArgs {
+    /// Weights written by `train`.
+    #[arg(long)]
+    pub weights: PathBuf,
+    /// Reference weights M_i subtracted in the (2,1)-norms (default: zero).
+    #[arg(long)]
+    pub reference: Option<PathBuf>,
+    /// Attack, data, seed and output format.
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// Flags of `optlab robust sweep`.
+#[derive(clap::Args, Debug)]
+pub struct SweepArgs {
+    /// Network family.
+    #[arg(long, value_enum, default_value_t = ModelArg::Mlp)]
+    pub model: ModelArg,
+    /// Hidden widths, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "16,64,256")]
+    pub widths: Vec<usize>,
+    /// Epochs per network.
+    #[arg(long, default_value_t = 20)]
+    pub epochs: usize,
+    /// Attack, data, seed and output format.
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Write the SVG here.
+    #[arg(long)]
+    pub svg: Option<PathBuf>,
+}
+
+/// Flags of `optlab robust bench`.
+#[derive(clap::Args, Debug)]
+pub struct BenchArgs {
+    /// CNN first-stage filters.
+    #[arg(long, default_value_t = 16)]
+    pub width: usize,
+    /// Examples per batch.
+    #[arg(long, default_value_t = 128)]
+    pub batch: usize,
+    /// Image side (28 = MNIST size).
+    #[arg(long, default_value_t = 28)]
+    pub side: usize,
+    /// Timed batches.
+    #[arg(long, default_value_t = 3)]
+    pub reps: usize,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
 }

@@ -1,24 +1,31 @@
-//! `train`: fit the BL agent on the training period for several seeds, select on validation,
-//! and backtest agents and baselines on the untouched test period with costs.
+//! `optlab portfolio train`: fit the BL agent on the training period for several seeds, select
+//! on validation, and backtest agents and baselines on the untouched test period with costs.
 //!
-//! The default agent is BDA ([`crate::bda`]); its direct-weights twin (same Transformer, no BL
-//! step) is the DRL baseline. `--agent linear` keeps the older shared linear policy with fixed
-//! risk aversion ([`crate::agent`]) and its direct variant. Baselines: those of
-//! [`crate::strategy`] (weekly) and the OLPS rules of [`crate::olps`] (daily).
+//! The default agent is BDA ([`optlab_portfolio::bda`]); its direct-weights twin (same
+//! Transformer, no BL step) is the DRL baseline. `--agent linear` keeps the older shared linear
+//! policy with fixed risk aversion ([`optlab_portfolio::agent`]) and its direct variant.
+//! Baselines: those of [`optlab_portfolio::strategy`] (weekly) and the OLPS rules of
+//! [`optlab_portfolio::olps`] (daily).
 
-use crate::agent::AgentConfig;
-use crate::agent_train::{train, DrlBl};
-use crate::backtest::{run as run_backtest, BacktestConfig, BacktestResult, Costs};
-use crate::bda::BdaConfig;
-use crate::bda_train::{train_bda, BdaTrainConfig};
-use crate::cli::{emit, period_range, rows, write_metrics_table};
-use crate::data::PriceTable;
-use crate::metrics::mean_metrics;
-use crate::olps::{self, OLPS_NAMES};
-use crate::strategy::{by_name, NAMES};
-use anyhow::Context;
 use std::fmt::Write as _;
 use std::path::PathBuf;
+
+use anyhow::Context;
+use optlab_portfolio::agent::AgentConfig;
+use optlab_portfolio::agent_train::{train, DrlBl};
+use optlab_portfolio::backtest::{run as run_backtest, BacktestConfig, BacktestResult, Costs};
+use optlab_portfolio::bda::BdaConfig;
+use optlab_portfolio::bda_train::{train_bda, BdaTrainConfig};
+use optlab_portfolio::data::PriceTable;
+use optlab_portfolio::metrics::mean_metrics;
+use optlab_portfolio::olps::{self, OLPS_NAMES};
+use optlab_portfolio::strategy::{by_name, NAMES};
+
+use crate::progress::Bars;
+use optlab_core::report::Reporter;
+
+use super::input::{date_split, period_range, Range};
+use super::table::{emit, rows, write_metrics_table, Row};
 
 /// Arguments of `train`.
 #[derive(Debug, clap::Args)]
@@ -92,8 +99,6 @@ pub struct TrainArgs {
     pub json: bool,
 }
 
-type Range = (usize, usize);
-
 /// Trains and backtests one agent family over all seeds: results and per-seed training JSON.
 fn bda_family(
     a: &TrainArgs,
@@ -121,16 +126,17 @@ fn bda_family(
         ..BdaTrainConfig::default()
     };
     let returns = t.simple_returns();
+    let log = Bars::new(a.json);
     let (mut results, mut reports) = (vec![], vec![]);
     for seed in 0..a.seeds {
-        let (mut agent, rep) = train_bda(&returns, tr, va, &cfg, &tc, seed)
+        let (mut agent, rep) = train_bda(&returns, tr, va, &cfg, &tc, seed, &log)
             .with_context(|| format!("training seed {seed}"))?;
         let mut r = run_backtest(t, &mut agent, bt)?;
         r.name = format!("{}_seed{seed}", if direct { "tf_direct" } else { "bda" });
-        eprintln!(
+        log.log(&format!(
             "{}: best step {} ({:.1} s)",
             r.name, rep.best_step, rep.seconds
-        );
+        ));
         results.push(r);
         reports.push(serde_json::json!({"agent": cfg, "train": tc, "report": rep}));
     }
@@ -173,40 +179,6 @@ fn linear_family(
     Ok((results, reports))
 }
 
-/// Price-index ranges `[start, end)` of the train, validation and test periods from
-/// `FROM,TRAIN_END,VALID_END[,TEST_END]`; each period must hold at least two prices.
-pub fn date_split(dates: &[String], spec: &str) -> anyhow::Result<(Range, Range, Range)> {
-    let parts: Vec<&str> = spec.split(',').map(str::trim).collect();
-    anyhow::ensure!(
-        (3..=4).contains(&parts.len()) && parts.windows(2).all(|w| w[0] < w[1]),
-        "--dates {spec:?}: expected FROM,TRAIN_END,VALID_END[,TEST_END] in increasing order"
-    );
-    // Index of the first price dated after `d` (ISO dates compare as strings).
-    let after = |d: &str| {
-        dates
-            .iter()
-            .position(|x| x.as_str() > d)
-            .unwrap_or(dates.len())
-    };
-    let from = dates
-        .iter()
-        .position(|x| x.as_str() >= parts[0])
-        .unwrap_or(dates.len())
-        .max(1);
-    let (a, b) = (after(parts[1]), after(parts[2]));
-    let c = parts.get(3).map_or(dates.len(), |d| after(d));
-    let out = ((from, a), (a, b), (b, c));
-    for (name, (s, e)) in [("train", out.0), ("valid", out.1), ("test", out.2)] {
-        anyhow::ensure!(
-            s + 1 < e,
-            "--dates {spec:?}: the {name} period has fewer than two prices in the data ({} to {})",
-            dates.first().map_or("", |d| d.as_str()),
-            dates.last().map_or("", |d| d.as_str())
-        );
-    }
-    Ok(out)
-}
-
 /// Mean net and gross exposure of a result's rebalances (`[0, 0]` when it never traded).
 fn exposure(r: &BacktestResult) -> [f64; 2] {
     let k = r.decisions.len().max(1) as f64;
@@ -219,18 +191,59 @@ fn exposure(r: &BacktestResult) -> [f64; 2] {
     [net / k, gross / k]
 }
 
-/// Runs `train`.
-pub fn run_train(a: TrainArgs, t: PriceTable) -> anyhow::Result<()> {
-    let mut o = String::new();
+/// The train, validation and test ranges from `--dates` or the split fractions.
+fn splits(a: &TrainArgs, t: &PriceTable) -> anyhow::Result<(Range, Range, Range)> {
     let n = t.prices.len();
-    let (tr, va, te) = match &a.dates {
+    Ok(match &a.dates {
         Some(spec) => date_split(&t.dates, spec)?,
         None => (
             period_range(n, a.train, a.valid, "train")?,
             period_range(n, a.train, a.valid, "valid")?,
             period_range(n, a.train, a.valid, "test")?,
         ),
+    })
+}
+
+/// Every baseline on the test backtest `bt`: the strategies weekly, the OLPS rules daily.
+fn baselines(t: &PriceTable, bt: &BacktestConfig) -> anyhow::Result<Vec<BacktestResult>> {
+    let mut out = vec![];
+    for name in NAMES {
+        out.push(run_backtest(t, by_name(name, t.n_assets())?.as_mut(), bt)?);
+    }
+    // The OLPS baselines of the paper's table trade daily, as in that literature.
+    let daily = BacktestConfig {
+        rebalance_every: 1,
+        ..bt.clone()
     };
+    for name in OLPS_NAMES {
+        if let Some(mut s) = olps::by_name(name, t.n_assets()) {
+            let mut r = run_backtest(t, &mut s, &daily)?;
+            r.name = format!("{name}_daily");
+            out.push(r);
+        }
+    }
+    Ok(out)
+}
+
+/// Table rows: each agent family's seeds and their mean, then the baselines.
+fn table_rows(families: [&[BacktestResult]; 2], baselines: &[BacktestResult]) -> Vec<Row> {
+    let mut table = vec![];
+    for fam in families {
+        table.extend(rows(fam));
+        let ms: Vec<_> = fam.iter().map(|r| &r.metrics).collect();
+        if let (Some(m), Some(first)) = (mean_metrics(&ms), fam.first()) {
+            let base = first.name.trim_end_matches("_seed0");
+            table.push((format!("{base}_mean{}", ms.len()), m));
+        }
+    }
+    table.extend(rows(baselines));
+    table
+}
+
+/// Runs `train` on the prices `t`.
+pub(super) fn run_train(a: TrainArgs, t: PriceTable) -> anyhow::Result<()> {
+    let mut o = String::new();
+    let (tr, va, te) = splits(&a, &t)?;
     anyhow::ensure!(a.seeds >= 1, "--seeds must be at least 1");
     let bt = BacktestConfig {
         start: te.0,
@@ -250,36 +263,8 @@ pub fn run_train(a: TrainArgs, t: PriceTable) -> anyhow::Result<()> {
     };
     let (agent, agent_rep) = family(&a, &t, (tr, va), &bt, false)?;
     let (direct, direct_rep) = family(&a, &t, (tr, va), &bt, true)?;
-    let mut baselines = vec![];
-    for name in NAMES {
-        baselines.push(run_backtest(
-            &t,
-            by_name(name, t.n_assets())?.as_mut(),
-            &bt,
-        )?);
-    }
-    // The OLPS baselines of the paper's table trade daily, as in that literature.
-    let daily = BacktestConfig {
-        rebalance_every: 1,
-        ..bt.clone()
-    };
-    for name in OLPS_NAMES {
-        if let Some(mut s) = olps::by_name(name, t.n_assets()) {
-            let mut r = run_backtest(&t, &mut s, &daily)?;
-            r.name = format!("{name}_daily");
-            baselines.push(r);
-        }
-    }
-    let mut table = vec![];
-    for fam in [&agent, &direct] {
-        table.extend(rows(fam));
-        let ms: Vec<_> = fam.iter().map(|r| &r.metrics).collect();
-        if let (Some(m), Some(first)) = (mean_metrics(&ms), fam.first()) {
-            let base = first.name.trim_end_matches("_seed0");
-            table.push((format!("{base}_mean{}", ms.len()), m));
-        }
-    }
-    table.extend(rows(&baselines));
+    let baselines = baselines(&t, &bt)?;
+    let table = table_rows([&agent, &direct], &baselines);
     let summary = serde_json::json!({
         "train": [t.dates[tr.0], t.dates[tr.1 - 1]], "valid": [t.dates[va.0], t.dates[va.1 - 1]],
         "test": [t.dates[te.0], t.dates[te.1 - 1]], "agent": a.agent, "backtest": bt,
@@ -302,7 +287,7 @@ pub fn run_train(a: TrainArgs, t: PriceTable) -> anyhow::Result<()> {
         shown.extend(baselines.iter().cloned());
         std::fs::write(
             dir.join("equity.svg"),
-            crate::svg::equity_svg(&shown, &title),
+            optlab_portfolio::svg::equity_svg(&shown, &title),
         )?;
     }
     if a.json {

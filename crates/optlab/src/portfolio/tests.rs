@@ -1,5 +1,9 @@
+use super::input::{date_split, period_range};
 use super::*;
 use clap::{CommandFactory, Parser};
+use optlab_portfolio::olps::OLPS_NAMES;
+use optlab_portfolio::strategy::NAMES;
+use optlab_portfolio::synth::{generate, SynthConfig};
 
 #[derive(Debug, Parser)]
 struct Top {
@@ -64,7 +68,7 @@ fn bad_input_is_an_error_not_a_panic() {
 
 #[test]
 fn train_runs_end_to_end_on_a_small_csv() {
-    let t = crate::synth::generate(&crate::synth::SynthConfig {
+    let t = generate(&SynthConfig {
         n_assets: 4,
         n_days: 600,
         seed: 2,
@@ -108,7 +112,7 @@ fn train_runs_end_to_end_on_a_small_csv() {
         .iter()
         .map(|r| r["strategy"].as_str().unwrap())
         .collect();
-    assert_eq!(names.len(), 6 + NAMES.len() + crate::olps::OLPS_NAMES.len());
+    assert_eq!(names.len(), 6 + NAMES.len() + OLPS_NAMES.len());
     assert_eq!(names.last(), Some(&"olmar_daily"));
     let ew = j["exposure"]["equal_weight"].as_array().unwrap();
     assert!((ew[0].as_f64().unwrap() - 1.0).abs() < 1e-9);
@@ -163,16 +167,15 @@ fn date_split_uses_last_trading_day_on_or_before_each_date() {
     .iter()
     .map(|s| s.to_string())
     .collect();
-    let (tr, va, te) =
-        crate::cli_train::date_split(&d, "2020-01-02,2020-01-06,2020-01-08,2020-01-11").unwrap();
+    let (tr, va, te) = date_split(&d, "2020-01-02,2020-01-06,2020-01-08,2020-01-11").unwrap();
     assert_eq!((tr, va, te), ((1, 3), (3, 5), (5, 7)));
-    let (_, _, te) = crate::cli_train::date_split(&d, "2019-12-01,2020-01-06,2020-01-09").unwrap();
+    let (_, _, te) = date_split(&d, "2019-12-01,2020-01-06,2020-01-09").unwrap();
     assert_eq!(te, (6, 8));
     for bad in [
         "2020-01-03,2020-01-02,2020-01-09",
         "2020-01-02,2020-01-06",
         "2020-01-02,2020-01-06,2020-01-07",
     ] {
-        assert!(crate::cli_train::date_split(&d, bad).is_err(), "{bad}");
+        assert!(date_split(&d, bad).is_err(), "{bad}");
     }
 }

@@ -1,9 +1,9 @@
 //! Plain-text renderings of `optlab robust bound` and `optlab robust sweep` results.
 
-use crate::bounds::{BoundReport, RECONSTRUCTED};
-use crate::model::Arch;
-use crate::sweep::SweepRow;
-use crate::train::Evaluation;
+use optlab_robust::bounds::{BoundReport, RECONSTRUCTED};
+use optlab_robust::model::Arch;
+use optlab_robust::sweep::SweepRow;
+use optlab_robust::train::Evaluation;
 
 fn sci(v: Option<f64>) -> String {
     v.map_or("undefined (gamma <= 0)".into(), |x| format!("{x:.6e}"))
@@ -15,13 +15,13 @@ pub fn bound_text(arch: &Arch, r: &BoundReport, eval: &Evaluation) -> String {
     let mut text = format!("{arch:?} on n = {} training images\n", r.n);
     for l in &r.layers {
         text += &format!(
-            "  {:<14} {:>6}x{:<6} {}\n    spectral {:.6} (exact {})  (2,1) {:.4}  frob {:.4}\n",
+            "  {:<14} {:>6}x{:<6} {}\n    spectral {:.6} (exact {:.6})  (2,1) {:.4}  frob {:.4}\n",
             l.name,
             l.shape[0],
             l.shape[1],
             l.kind,
             l.spectral,
-            l.spectral_exact.map_or("-".into(), |v| format!("{v:.6}")),
+            l.spectral_exact,
             l.norm21,
             l.frobenius
         );

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 /// Which policy-gradient algorithm updates the policy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Algo {
     /// REINFORCE with the greedy response's reward as baseline (one sample + one greedy).
@@ -30,7 +30,7 @@ impl Algo {
 }
 
 /// Where PPO's values come from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ValueMode {
     /// A separate decoder with a scalar head (initialised from the policy), its own optimizer.
@@ -121,8 +121,8 @@ impl RlConfig {
     }
 
     /// One-line error for settings no algorithm can run with.
-    pub fn validate(&self) -> anyhow::Result<()> {
-        let bad = |m: &str| Err(anyhow::anyhow!("invalid rlhf setting: {m}"));
+    pub fn validate(&self) -> crate::error::Result<()> {
+        let bad = |m: &str| Err(crate::error::RlhfError::Invalid(format!("invalid rlhf setting: {m}")));
         if self.iterations == 0 || self.prompts == 0 {
             return bad("--iterations and --prompts must be positive");
         }

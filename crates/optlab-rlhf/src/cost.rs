@@ -95,39 +95,10 @@ pub fn activation_bytes(cfg: &LlamaConfig, b: usize, t: usize) -> u64 {
     (4 * b * t * per_token) as u64
 }
 
-/// Resident set and its high-water mark (bytes) from `/proc/self/status`; `None` where that
-/// file does not exist.
-pub fn rss() -> Option<(u64, u64)> {
-    let s = std::fs::read_to_string("/proc/self/status").ok()?;
-    let field = |name: &str| -> Option<u64> {
-        let line = s.lines().find(|l| l.starts_with(name))?;
-        let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-        Some(kb * 1024)
-    };
-    Some((field("VmRSS:")?, field("VmHWM:")?))
-}
-
-/// CPU seconds (user + system, all threads) this process has used, from `/proc/self/stat`
-/// at the usual 100 clock ticks per second; `None` where that file does not exist. Unlike
-/// wall time it does not grow when other processes compete for the cores.
-pub fn cpu_seconds() -> Option<f64> {
-    let s = std::fs::read_to_string("/proc/self/stat").ok()?;
-    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
-    let rest = &s[s.rfind(')')? + 2..];
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let ticks: u64 = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
-    Some(ticks as f64 / 100.0)
-}
-
-/// Reset the resident-set high-water mark to the current RSS (Linux `clear_refs` value 5), so
-/// each algorithm's peak is its own; false where the kernel refuses.
-pub fn reset_rss_peak() -> bool {
-    std::fs::write("/proc/self/clear_refs", "5").is_ok()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use optlab_core::process::{cpu_seconds, peak_rss_bytes, rss_bytes};
 
     #[test]
     fn phases_add_up_and_rss_is_read() {
@@ -139,7 +110,7 @@ mod tests {
         assert_eq!(x, 3);
         assert!(p.backward >= 0.015 && p.generation == 0.0);
         assert!((p.total() - p.backward).abs() < 1e-12);
-        if let Some((rss, hwm)) = rss() {
+        if let (Some(rss), Some(hwm)) = (rss_bytes(), peak_rss_bytes()) {
             assert!(rss > 0 && hwm >= rss);
         }
         if let Some(c0) = cpu_seconds() {

@@ -1,7 +1,7 @@
 //! One iteration of every algorithm on the shared rollout core: generate, score, compute
 //! advantages, update; every phase timed and every live tensor accounted.
 
-use anyhow::{Context, Result};
+use crate::error::{Context, Result};
 use candle_core::{Device, Tensor};
 use optlab_core::generate::SamplingConfig;
 use optlab_core::models::Llama;
@@ -9,20 +9,22 @@ use optlab_core::params::ParamStore;
 use optlab_core::rng::Rng;
 use optlab_core::tokenizer::Tokenizer;
 use optlab_core::train::{
-    global_norm, named_grads, AdamW, AdamWConfig, NamedGrads, TrainOptimizer,
+    global_norm, named_grads, NamedGrads, TrainOptimizer,
 };
 use serde::Serialize;
 
-use super::config::{Algo, RlConfig, ValueMode};
-use super::cost::{activation_bytes, cpu_seconds, MemoryAccount, Phase, PhaseTimes};
-use super::losses::{
+use crate::config::{Algo, RlConfig, ValueMode};
+use crate::cost::{activation_bytes, MemoryAccount, Phase, PhaseTimes};
+use optlab_core::process::cpu_seconds;
+use optlab_optim::AdamW;
+use crate::losses::{
     k3_per_token, masked_mean, ppo_policy_loss, reinforce_loss, token_logprobs, value_loss,
 };
-use super::math;
-use super::policy::{frozen_copy, logits_and_hidden};
-use super::reward::{RewardModel, ScalarHead, TokenizerId};
-use super::rollout::{respond, Batch};
-use super::task::{arith_reward, ArithPrompt, STOP_BYTE};
+use crate::math;
+use crate::policy::{frozen_copy, logits_and_hidden};
+use crate::reward::{RewardModel, ScalarHead, TokenizerId};
+use crate::rollout::{respond, Batch};
+use crate::task::{arith_reward, ArithPrompt, STOP_BYTE};
 
 /// Where rewards come from.
 pub enum Rewarder {
@@ -97,14 +99,9 @@ pub struct Learner<'a> {
     dev: Device,
 }
 
-fn adamw(store: &ParamStore) -> AdamW {
-    AdamW::new(
-        store,
-        AdamWConfig {
-            weight_decay: 0.0,
-            ..AdamWConfig::default()
-        },
-    )
+/// The optimizer of the policy and the critic: AdamW without weight decay.
+fn adamw(store: &ParamStore) -> Result<AdamW> {
+    crate::optimizer::adamw(store, 0.0)
 }
 
 fn bytes_of(store: &ParamStore) -> u64 {
@@ -119,13 +116,13 @@ impl<'a> Learner<'a> {
         let critic = match (cfg.algo, cfg.value_mode) {
             (Algo::Ppo, ValueMode::Model) => {
                 let vm = RewardModel::new(policy.config(), tok, Some(policy), dev, 0)?;
-                let o = adamw(vm.model.params());
+                let o = adamw(vm.model.params())?;
                 Critic::Model(Box::new(vm), Box::new(o))
             }
             (Algo::Ppo, ValueMode::Head) => {
                 let store = ParamStore::new();
                 let head = ScalarHead::new(&store, "v_head", hidden, dev)?;
-                let o = adamw(&store);
+                let o = adamw(&store)?;
                 Critic::Head(store, head, Box::new(o))
             }
             _ => Critic::None,
@@ -134,7 +131,7 @@ impl<'a> Learner<'a> {
             policy,
             reference: frozen_copy(policy, dev)?,
             critic,
-            opt: adamw(policy.params()),
+            opt: adamw(policy.params())?,
             cfg: cfg.clone(),
             dev: dev.clone(),
         })
@@ -311,7 +308,7 @@ impl<'a> Learner<'a> {
             Critic::Model(vm, _) => times.time(Phase::Forward, || -> Result<Tensor> {
                 vm.head.forward(&vm.model.final_hidden(&batch.inputs)?)
             }),
-            Critic::None => anyhow::bail!("PPO needs a critic"),
+            Critic::None => crate::error::bail!("PPO needs a critic"),
         }
     }
 
@@ -385,7 +382,7 @@ fn clip(g: &mut NamedGrads, max_norm: f64) -> Result<()> {
     }
     let n = global_norm(g)?;
     if !n.is_finite() {
-        anyhow::bail!("non-finite gradient norm during the policy update");
+        crate::error::bail!("non-finite gradient norm during the policy update");
     }
     if n > max_norm {
         let s = max_norm / n;

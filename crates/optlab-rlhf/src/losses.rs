@@ -74,7 +74,7 @@ pub fn k3_per_token(logp: &Tensor, ref_logp: &Tensor) -> Result<Tensor> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::math;
+    use crate::math;
     use super::*;
     use candle_core::{Device, Var};
     use optlab_core::rng::Rng;

@@ -4,17 +4,18 @@
 
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use crate::error::{Context, Result};
 use candle_core::{DType, Device, Tensor};
-use optlab_core::models::{load_model_weights, save_model_weights, Llama, LlamaConfig};
+use optlab_core::models::{save_model_weights, Llama, LlamaConfig, LoadedModel, ModelSource};
 use optlab_core::rng::Rng;
-use optlab_core::tokenizer::{ByteTokenizer, HfTokenizer, Tokenizer};
-use optlab_core::train::{named_grads, AdamW, AdamWConfig, CosineSchedule, TrainOptimizer};
+use optlab_core::tokenizer::{ByteTokenizer, Tokenizer};
+use optlab_core::train::{named_grads, CosineSchedule, TrainOptimizer};
 
-use super::losses::{masked_mean, token_logprobs};
-use super::reward::TokenizerId;
-use super::rollout::Batch;
-use super::task::{ArithTask, STOP_BYTE};
+use crate::losses::{masked_mean, token_logprobs};
+use crate::optimizer::{adamw, DEFAULT_WEIGHT_DECAY};
+use crate::reward::TokenizerId;
+use crate::rollout::Batch;
+use crate::task::{ArithTask, STOP_BYTE};
 
 /// A policy model with its tokenizer.
 pub struct Policy {
@@ -27,21 +28,20 @@ pub struct Policy {
 }
 
 /// Load a model folder (`config.json`, `model.safetensors`, and `tokenizer.json` unless it
-/// uses the byte tokenizer), as `optlab train` writes under `RUN/model/`.
+/// uses a built-in tokenizer), as `optlab train` writes under `RUN/model/`.
 pub fn load_policy_dir(dir: &Path, dev: &Device) -> Result<Policy> {
-    let model =
-        load_model_weights(dir, dev).with_context(|| format!("policy folder {}", dir.display()))?;
-    let cfg = model.config().clone();
-    let tj = dir.join("tokenizer.json");
-    let (tok, tok_id): (Box<dyn Tokenizer>, TokenizerId) = if tj.exists() {
-        let bytes = std::fs::read(&tj).with_context(|| format!("reading {}", tj.display()))?;
-        let t = HfTokenizer::from_file(&tj)?;
-        let id = TokenizerId::hf(&bytes, cfg.vocab_size);
-        (Box::new(t), id)
-    } else {
-        (Box::new(ByteTokenizer), TokenizerId::byte())
-    };
-    Ok(Policy { model, tok, tok_id })
+    let LoadedModel {
+        model,
+        tokenizer,
+        spec,
+    } = LoadedModel::load(&ModelSource::Folder(dir.into()), dev)
+        .with_context(|| format!("policy folder {}", dir.display()))?;
+    let tok_id = TokenizerId::of_spec(&spec, model.config().vocab_size);
+    Ok(Policy {
+        model,
+        tok: tokenizer,
+        tok_id,
+    })
 }
 
 /// Save a byte-tokenizer policy as a model folder [`load_policy_dir`] reads back.
@@ -94,7 +94,7 @@ pub struct WarmStart {
 pub fn warm_start(task: &ArithTask, ws: &WarmStart, dev: &Device) -> Result<(Llama, f64)> {
     let cfg = LlamaConfig::preset(&ws.size, 256)?;
     let model = Llama::new(&cfg, DType::F32, dev, ws.seed)?;
-    let mut opt = AdamW::new(model.params(), AdamWConfig::default());
+    let mut opt = adamw(model.params(), DEFAULT_WEIGHT_DECAY)?;
     let sched = CosineSchedule {
         peak: ws.lr,
         warmup: (ws.steps / 10).max(1),
@@ -119,7 +119,7 @@ pub fn warm_start(task: &ArithTask, ws: &WarmStart, dev: &Device) -> Result<(Lla
         let loss = masked_mean(&logp, &b.mask)?.neg()?;
         let l = loss.to_scalar::<f32>()? as f64;
         if !l.is_finite() {
-            anyhow::bail!("warm start: non-finite loss at step {step}");
+            crate::error::bail!("warm start: non-finite loss at step {step}");
         }
         opt.step(
             &named_grads(model.params(), &loss.backward()?),

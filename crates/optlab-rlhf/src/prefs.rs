@@ -4,11 +4,11 @@
 
 use std::path::Path;
 
-use anyhow::{bail, Context, Result};
+use crate::error::{bail, Context, Result};
 use optlab_core::tokenizer::Tokenizer;
 use serde::Deserialize;
 
-use super::task::ArithTask;
+use crate::task::ArithTask;
 
 /// One comparison: the same prompt with a preferred and a dispreferred response (token ids).
 #[derive(Debug, Clone, PartialEq)]

@@ -4,8 +4,8 @@
 
 use serde::Serialize;
 
-use super::math::mean_ci95;
-use super::run::RunResult;
+use crate::math::mean_ci95;
+use crate::run::RunResult;
 
 /// One algorithm's row of the cost table (seed 0's run).
 #[derive(Debug, Clone, Serialize)]

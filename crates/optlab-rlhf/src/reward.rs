@@ -5,12 +5,12 @@
 
 use std::path::Path;
 
-use anyhow::{bail, Context, Result};
+use crate::error::{bail, Context, Result, RlhfError};
+use optlab_core::manifest::sha256_hex;
 use candle_core::{DType, Device, Tensor, Var, D};
-use optlab_core::models::{Llama, LlamaConfig};
+use optlab_core::models::{Llama, LlamaConfig, TokenizerSpec};
 use optlab_core::params::{Init, ParamBuilder, ParamRole, ParamStore};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 /// Which tokenizer a model reads: its kind, vocabulary size and a content hash (sha256 of
 /// `tokenizer.json`, or of a fixed tag for the built-in byte tokenizer).
@@ -30,7 +30,7 @@ impl TokenizerId {
         Self {
             kind: "byte".into(),
             vocab_size: 256,
-            hash: hex(&Sha256::digest(b"optlab byte tokenizer, 256 ids")),
+            hash: sha256_hex(b"optlab byte tokenizer, 256 ids"),
         }
     }
 
@@ -39,7 +39,20 @@ impl TokenizerId {
         Self {
             kind: "hf".into(),
             vocab_size,
-            hash: hex(&Sha256::digest(tokenizer_json)),
+            hash: sha256_hex(tokenizer_json),
+        }
+    }
+
+    /// The identity of the tokenizer a saved model folder names (`vocab_size`: the model's).
+    pub fn of_spec(spec: &TokenizerSpec, vocab_size: usize) -> Self {
+        match spec {
+            TokenizerSpec::Json(json) => Self::hf(json.as_bytes(), vocab_size),
+            TokenizerSpec::Bytes => Self::byte(),
+            TokenizerSpec::ChatBytes => Self {
+                kind: "chat-bytes".into(),
+                vocab_size: 258,
+                hash: sha256_hex(b"optlab chat-bytes tokenizer, 258 ids"),
+            },
         }
     }
 
@@ -63,10 +76,6 @@ impl TokenizerId {
         }
         Ok(())
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A scalar head `[1, hidden]` reading hidden states: reward-model score or value head.
@@ -156,9 +165,10 @@ impl RewardModel {
 
     /// Write `config.json`, `model.safetensors` (decoder + `score.weight`) and `manifest.json`.
     pub fn save(&self, dir: &Path) -> Result<()> {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        let cfg = serde_json::to_string_pretty(self.model.config())?;
-        std::fs::write(dir.join("config.json"), cfg)?;
+        std::fs::create_dir_all(dir).map_err(RlhfError::io(dir))?;
+        let cpath = dir.join("config.json");
+        let cfg = serde_json::to_string_pretty(self.model.config()).map_err(RlhfError::json(cpath.display()))?;
+        std::fs::write(&cpath, cfg).map_err(RlhfError::io(&cpath))?;
         self.model
             .params()
             .save_safetensors(&dir.join("model.safetensors"))?;
@@ -166,7 +176,9 @@ impl RewardModel {
             kind: MANIFEST_KIND.into(),
             tokenizer: self.tokenizer.clone(),
         };
-        std::fs::write(dir.join("manifest.json"), serde_json::to_string_pretty(&m)?)?;
+        let mpath = dir.join("manifest.json");
+        let text = serde_json::to_string_pretty(&m).map_err(RlhfError::json(mpath.display()))?;
+        std::fs::write(&mpath, text).map_err(RlhfError::io(&mpath))?;
         Ok(())
     }
 
@@ -175,9 +187,12 @@ impl RewardModel {
     pub fn load(dir: &Path, policy_tokenizer: &TokenizerId, dev: &Device) -> Result<Self> {
         let mpath = dir.join("manifest.json");
         let text = std::fs::read_to_string(&mpath)
+            .map_err(RlhfError::io(&mpath))
             .with_context(|| format!("reward model {}: reading manifest", dir.display()))?;
-        let m: Manifest = serde_json::from_str(&text)
-            .with_context(|| format!("reward model manifest {} is malformed", mpath.display()))?;
+        let m: Manifest = serde_json::from_str(&text).map_err(RlhfError::json(format!(
+            "reward model manifest {} is malformed",
+            mpath.display()
+        )))?;
         if m.kind != MANIFEST_KIND {
             bail!(
                 "{} is not a reward model (kind `{}`)",
@@ -188,11 +203,9 @@ impl RewardModel {
         m.tokenizer
             .ensure_same(policy_tokenizer, &format!("reward model {}", dir.display()))?;
         let cpath = dir.join("config.json");
-        let cfg: LlamaConfig = serde_json::from_str(
-            &std::fs::read_to_string(&cpath)
-                .with_context(|| format!("reading {}", cpath.display()))?,
-        )
-        .with_context(|| format!("{} is malformed", cpath.display()))?;
+        let text = std::fs::read_to_string(&cpath).map_err(RlhfError::io(&cpath))?;
+        let cfg: LlamaConfig = serde_json::from_str(&text)
+            .map_err(RlhfError::json(format!("{} is malformed", cpath.display())))?;
         let rm = Self::new(&cfg, m.tokenizer, None, dev, 0)?;
         rm.model
             .params()

@@ -1,14 +1,16 @@
 //! Reward-model training: Bradley-Terry on preference pairs, a held-out split, and the
 //! pair accuracy on it before and after training.
 
-use anyhow::{bail, Result};
+use crate::error::{bail, Result};
 use candle_core::Device;
 use optlab_core::rng::Rng;
-use optlab_core::train::{named_grads, AdamW, AdamWConfig, CosineSchedule, TrainOptimizer};
+use optlab_core::report::Reporter;
+use optlab_core::train::{named_grads, CosineSchedule, TrainOptimizer};
 use serde::Serialize;
 
-use super::prefs::PrefPair;
-use super::reward::{bradley_terry, pad_rows, RewardModel};
+use crate::optimizer::{adamw, DEFAULT_WEIGHT_DECAY};
+use crate::prefs::PrefPair;
+use crate::reward::{bradley_terry, pad_rows, RewardModel};
 
 /// Settings of one reward-model training run.
 #[derive(Debug, Clone, Serialize)]
@@ -102,20 +104,20 @@ fn pair_loss(
     bradley_terry(&s.narrow(0, 0, n)?, &s.narrow(0, n, n)?)
 }
 
-/// Train `rm` on `train` and measure it on `held_out`.
+/// Train `rm` on `train` and measure it on `held_out`; `reporter` gets the loss every 50 steps.
 pub fn train_reward_model(
     rm: &RewardModel,
     train: &[PrefPair],
     held_out: &[PrefPair],
     cfg: &RmTrainConfig,
     dev: &Device,
-    log: &mut dyn FnMut(&str),
+    reporter: &dyn Reporter,
 ) -> Result<RmTrainSummary> {
     if train.is_empty() || cfg.steps == 0 || cfg.batch == 0 {
         bail!("reward-model training needs pairs, steps and a batch size");
     }
     let (_, before) = evaluate_pairs(rm, held_out, cfg.batch, dev)?;
-    let mut opt = AdamW::new(rm.model.params(), AdamWConfig::default());
+    let mut opt = adamw(rm.model.params(), DEFAULT_WEIGHT_DECAY)?;
     let sched = CosineSchedule {
         peak: cfg.lr,
         warmup: (cfg.steps / 10).max(1),
@@ -137,7 +139,7 @@ pub fn train_reward_model(
         opt.step(&g, sched.at(step))?;
         losses.push(l);
         if step % 50 == 0 || step == cfg.steps {
-            log(&format!("rm step {step:>5}: loss {l:.4}"));
+            reporter.log(&format!("rm step {step:>5}: loss {l:.4}"));
         }
     }
     let (held_out_loss, after) = evaluate_pairs(rm, held_out, cfg.batch, dev)?;
@@ -153,9 +155,9 @@ pub fn train_reward_model(
 
 #[cfg(test)]
 mod tests {
-    use super::super::prefs::generated_prefs;
-    use super::super::reward::TokenizerId;
-    use super::super::task::ArithTask;
+    use crate::prefs::generated_prefs;
+    use crate::reward::TokenizerId;
+    use crate::task::ArithTask;
     use super::*;
     use optlab_core::models::LlamaConfig;
     use optlab_core::tokenizer::ByteTokenizer;
@@ -177,7 +179,7 @@ mod tests {
             held_out: 0.25,
             seed: 0,
         };
-        let s = train_reward_model(&rm, &train, &held, &c, &dev, &mut |_| {}).unwrap();
+        let s = train_reward_model(&rm, &train, &held, &c, &dev, &optlab_core::report::Silent).unwrap();
         // a zero-initialised head scores every row 0: loss ln 2, every pair a tie (accuracy 1/2)
         assert_eq!(s.accuracy_before, 0.5);
         let first: f64 = s.losses[..5].iter().sum::<f64>() / 5.0;

@@ -2,7 +2,7 @@
 //! sampling), and padded `[batch, time]` training batches with the action mask that marks
 //! the response tokens (including the stop token when the response ended with one).
 
-use anyhow::{bail, Result};
+use crate::error::{bail, Result};
 use candle_core::{DType, Device, Tensor};
 use optlab_core::generate::{sample_n, sampling_distribution, SamplingConfig};
 use optlab_core::models::Llama;

@@ -2,19 +2,21 @@
 //! with held-out evaluations (mean reward of sampled responses, accuracy of greedy ones) and
 //! the run's cost summary.
 
-use anyhow::Result;
+use crate::error::Result;
 use candle_core::Device;
 use optlab_core::models::Llama;
+use optlab_core::report::Reporter;
 use optlab_core::rng::Rng;
 use optlab_core::tokenizer::Tokenizer;
 use serde::Serialize;
 
-use super::config::RlConfig;
-use super::cost::{reset_rss_peak, rss, MemoryAccount, PhaseTimes};
-use super::learner::{IterRecord, Learner, Rewarder};
-use super::reward::TokenizerId;
-use super::rollout::{respond, response_probabilities};
-use super::task::{arith_reward, ArithTask, STOP_BYTE};
+use crate::config::RlConfig;
+use crate::cost::{MemoryAccount, PhaseTimes};
+use optlab_core::process::{peak_rss_bytes, reset_peak_rss, rss_bytes};
+use crate::learner::{IterRecord, Learner, Rewarder};
+use crate::reward::TokenizerId;
+use crate::rollout::{respond, response_probabilities};
+use crate::task::{arith_reward, ArithTask, STOP_BYTE};
 
 /// Seed of the held-out evaluation prompts (the same for every run).
 pub const EVAL_SEED: u64 = 0xE7A1;
@@ -112,29 +114,25 @@ pub fn evaluate(
     })
 }
 
-/// Run `cfg` on `policy` (trained in place). `log` receives a line per evaluation.
+/// Run `cfg` on `policy` (trained in place). `reporter` receives a line per evaluation.
 pub fn run_rl(
     policy: &Llama,
     env: &RunEnv,
     cfg: &RlConfig,
-    log: &mut dyn FnMut(&str),
+    reporter: &dyn Reporter,
 ) -> Result<RunResult> {
     let (task, rewarder, tok, dev) = (env.task, env.rewarder, env.tok, env.dev);
-    let own = reset_rss_peak();
-    let rss_start = rss().map(|r| r.0);
+    let own = reset_peak_rss();
+    let rss_start = rss_bytes();
     let mut learner = Learner::new(policy, env.tok_id.clone(), cfg, dev)?;
     let mut prompt_rng = Rng::new(cfg.seed);
     let mut rng = Rng::new(cfg.seed ^ 0x5EED_0F5A_3B1E);
     let mut eval_rng = Rng::new(cfg.seed.wrapping_add(EVAL_SEED));
     let mut evals = Vec::new();
-    let mut eval_at = |iter: usize,
-                       learner: &Learner,
-                       evals: &mut Vec<EvalPoint>,
-                       log: &mut dyn FnMut(&str)|
-     -> Result<()> {
+    let mut eval_at = |iter: usize, learner: &Learner, evals: &mut Vec<EvalPoint>| -> Result<()> {
         let mut e = evaluate(learner, policy, env, cfg.eval_prompts, &mut eval_rng)?;
         e.iter = iter;
-        log(&format!(
+        reporter.log(&format!(
             "{} iter {iter:>4}: held-out expected accuracy {:.4}, sampled reward {:.3}, sampled accuracy {:.3}, greedy accuracy {:.3}",
             cfg.algo.name(),
             e.expected_accuracy,
@@ -145,7 +143,7 @@ pub fn run_rl(
         evals.push(e);
         Ok(())
     };
-    eval_at(0, &learner, &mut evals, log)?;
+    eval_at(0, &learner, &mut evals)?;
     let mut curve = Vec::with_capacity(cfg.iterations);
     let mut total = PhaseTimes::default();
     let mut memory = MemoryAccount::default();
@@ -155,7 +153,7 @@ pub fn run_rl(
             .collect();
         let rec = learner.iterate(it, &prompts, rewarder, tok, &mut rng)?;
         if !rec.loss.is_finite() {
-            anyhow::bail!("{}: non-finite loss at iteration {it}", cfg.algo.name());
+            crate::error::bail!("{}: non-finite loss at iteration {it}", cfg.algo.name());
         }
         total.add(&rec.times);
         if rec.memory.total() > memory.total() {
@@ -163,7 +161,7 @@ pub fn run_rl(
         }
         curve.push(rec);
         if it == cfg.iterations || (cfg.eval_every > 0 && it % cfg.eval_every == 0) {
-            eval_at(it, &learner, &mut evals, log)?;
+            eval_at(it, &learner, &mut evals)?;
         }
     }
     let n = cfg.iterations as f64;
@@ -183,15 +181,15 @@ pub fn run_rl(
         mean_cpu,
         memory,
         rss_start,
-        rss_peak: rss().map(|r| r.1),
+        rss_peak: peak_rss_bytes(),
         rss_peak_is_own: own,
     })
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::config::{Algo, ValueMode};
-    use super::super::reward::{RewardModel, TokenizerId};
+    use crate::config::{Algo, ValueMode};
+    use crate::reward::{RewardModel, TokenizerId};
     use super::*;
     use optlab_core::models::LlamaConfig;
     use optlab_core::tokenizer::ByteTokenizer;
@@ -246,8 +244,8 @@ mod tests {
             ) = (2, 2, 2, 3);
             cfg.value_mode = vm;
             cfg.lr = 1e-3;
-            let policy = super::super::policy::frozen_copy(&base, &dev).unwrap();
-            let r = run_rl(&policy, &env, &cfg, &mut |_| {}).unwrap();
+            let policy = crate::policy::frozen_copy(&base, &dev).unwrap();
+            let r = run_rl(&policy, &env, &cfg, &optlab_core::report::Silent).unwrap();
             assert_eq!((r.curve.len(), r.evals.len()), (2, 2));
             assert!(r.curve.iter().all(|c| c.loss.is_finite() && c.actions > 0));
             assert!(r.mean_times.generation > 0.0 && r.mean_times.backward > 0.0);

@@ -6,15 +6,15 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use anyhow::{bail, Result};
+use crate::error::{bail, Result};
 use candle_core::{DType, Tensor};
 use optlab_core::models::Llama;
 use serde::Serialize;
 
-use super::combined::PublicPart;
-use super::data::{quality, Quality};
-use super::finetune::{finetune, FinetuneConfig};
-use super::split::layer_of;
+use crate::combined::PublicPart;
+use crate::data::{quality, Quality};
+use crate::finetune::{finetune, FinetuneConfig};
+use crate::split::layer_of;
 
 /// Where the attacker's replacement for the closed layers comes from.
 pub enum ClosedInit<'a> {

@@ -2,19 +2,19 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
+use crate::error::{bail, Context, Result};
 use candle_core::{Device, Tensor};
 use clap::{Args, Subcommand};
 
-use super::combined::load_split;
-use super::customise::{customise_seeds, customise_table};
-use super::data::{blocks, encode_lines, load_owner, quality, task_lines, OwnerModel};
-use super::experiment::{self, ExperimentConfig};
-use super::finetune::FinetuneConfig;
-use super::metric::{plan, plan_table, DEFAULT_TAU};
-use super::serve::{serve, verify_split};
-use super::split::write_split;
-use super::sweep::{attack_table, random_quality, run_one, summarise, Closed, SweepSetup};
+use crate::combined::load_split;
+use crate::customise::{customise_seeds, customise_table};
+use crate::data::{blocks, encode_lines, load_owner, quality, task_lines, OwnerModel};
+use crate::experiment::{self, ExperimentConfig};
+use crate::finetune::FinetuneConfig;
+use crate::metric::{plan, plan_table, DEFAULT_TAU};
+use crate::serve::{serve, verify_split};
+use crate::split::write_split;
+use crate::sweep::{attack_table, random_quality, run_one, summarise, Closed, SweepSetup};
 
 /// SCARA semi-open models and recovery attacks (issue 7).
 #[derive(Debug, Args)]

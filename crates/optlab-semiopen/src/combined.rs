@@ -5,11 +5,11 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use crate::error::{Context, Result};
 use candle_core::{DType, Device, Tensor};
 use optlab_core::models::{Llama, LlamaConfig};
 
-use super::split::{layer_of, load_checked, read_manifest, Manifest};
+use crate::split::{layer_of, load_checked, read_manifest, Manifest};
 
 /// What the owner serves: hidden states `[batch, seq, hidden]` after the `k` closed layers
 /// for token ids `[batch, seq]`. Nothing else about the closed weights crosses it.
@@ -102,7 +102,7 @@ impl PublicPart {
     ) -> Result<Self> {
         super::split::check_k(k, cfg.num_hidden_layers)?;
         if let Some(n) = public.keys().find(|n| layer_of(n).is_some_and(|i| i < k)) {
-            anyhow::bail!("tensor `{n}` belongs to the closed layers, not the public part");
+            crate::error::bail!("tensor `{n}` belongs to the closed layers, not the public part");
         }
         let model = Llama::new(
             &sub_config(cfg, cfg.num_hidden_layers - k, cfg.tie_word_embeddings),
@@ -213,7 +213,7 @@ pub fn logit_diff(a: &Tensor, b: &Tensor) -> Result<(usize, usize, f32)> {
         b.flatten_all()?.to_vec1::<f32>()?,
     );
     if a.len() != b.len() {
-        anyhow::bail!("logits have {} and {} elements", a.len(), b.len());
+        crate::error::bail!("logits have {} and {} elements", a.len(), b.len());
     }
     let differ = a
         .iter()

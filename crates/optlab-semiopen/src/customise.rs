@@ -6,15 +6,15 @@
 use std::collections::HashSet;
 use std::path::Path;
 
-use anyhow::Result;
+use crate::error::Result;
 use candle_core::{DType, Tensor};
 use optlab_core::models::Llama;
 use optlab_core::tokenizer::Tokenizer;
 use serde::Serialize;
 
-use super::data::{blocks, downstream_lines, encode_lines, quality, Quality};
-use super::finetune::{finetune, FinetuneConfig};
-use super::split::{check_k, layer_of};
+use crate::data::{blocks, downstream_lines, encode_lines, quality, Quality};
+use crate::finetune::{finetune, FinetuneConfig};
+use crate::split::{check_k, layer_of};
 
 /// Parameters a customer can train when the bottom `k` layers are closed: decoder layers
 /// `k..`, the final norm and the head (unless the head is tied to the embeddings).

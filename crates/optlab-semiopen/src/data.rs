@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use anyhow::{bail, Context, Result};
+use crate::error::{bail, Context, Result};
 use candle_core::{DType, Device, Tensor, D};
 use optlab_core::data::generated_corpus;
 use optlab_core::models::{

@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::time::Instant;
 
-use anyhow::{Context, Result};
+use crate::error::{Context, Result};
 use candle_core::{DType, Device};
 use optlab_core::data::{generated_corpus, TokenDataset};
 use optlab_core::models::{Llama, LlamaConfig};
@@ -14,11 +14,11 @@ use optlab_core::tokenizer::ByteTokenizer;
 use optlab_core::train::{train_lm, AdamW, AdamWConfig, CosineSchedule, TrainConfig};
 use serde::Serialize;
 
-use super::customise::{customise_seeds, customise_table, CustomiseOutcome};
-use super::data::{blocks, encode_lines, load_owner, quality, save_byte_model, task_lines};
-use super::finetune::FinetuneConfig;
-use super::metric::{plan, Plan, DEFAULT_TAU};
-use super::sweep::{
+use crate::customise::{customise_seeds, customise_table, CustomiseOutcome};
+use crate::data::{blocks, encode_lines, load_owner, quality, save_byte_model, task_lines};
+use crate::finetune::FinetuneConfig;
+use crate::metric::{plan, Plan, DEFAULT_TAU};
+use crate::sweep::{
     attack_table, random_quality, run_one, summarise, AttackRow, AttackSummary, Closed, SweepSetup,
 };
 

@@ -5,7 +5,7 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Result};
+use crate::error::{bail, Result};
 use candle_core::Tensor;
 use optlab_core::data::TokenDataset;
 use optlab_core::models::Llama;

@@ -14,12 +14,12 @@
 //! Only forward passes run here: the functions take `&Llama` and nothing in this file
 //! builds an optimizer or calls backward (a test checks both).
 
-use anyhow::{bail, Result};
+use crate::error::{bail, Result};
 use candle_core::{DType, Tensor};
 use optlab_core::models::{lm_loss, Llama};
 use serde::Serialize;
 
-use super::split::layer_of;
+use crate::split::layer_of;
 
 /// SCARA's tolerance: a `k` qualifies when RD(k) is within 20 % of a random model's loss.
 pub const DEFAULT_TAU: f64 = 0.2;

@@ -6,11 +6,11 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream, ToSocketAddrs};
 
-use anyhow::{bail, Context, Result};
+use crate::error::{bail, Context, Result};
 use candle_core::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
-use super::combined::ClosedPart;
+use crate::combined::ClosedPart;
 
 #[derive(Serialize, Deserialize)]
 struct Request {

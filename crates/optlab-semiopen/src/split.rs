@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
+use crate::error::{bail, Context, Result};
 use candle_core::Tensor;
 use optlab_core::models::{Llama, LlamaConfig};
 use serde::{Deserialize, Serialize};

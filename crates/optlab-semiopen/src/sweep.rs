@@ -5,17 +5,17 @@
 
 use std::path::Path;
 
-use anyhow::Result;
+use crate::error::Result;
 use candle_core::{DType, Tensor};
 use optlab_core::models::Llama;
 use optlab_core::tokenizer::Tokenizer;
 use serde::Serialize;
 
-use super::attack::{attack, attacker_model, recovery, ClosedInit, Recovery};
-use super::combined::split_in_memory;
-use super::data::{encode_lines, quality, task_lines, Quality};
-use super::finetune::FinetuneConfig;
-use super::metric::closed_fractions;
+use crate::attack::{attack, attacker_model, recovery, ClosedInit, Recovery};
+use crate::combined::split_in_memory;
+use crate::data::{encode_lines, quality, task_lines, Quality};
+use crate::finetune::FinetuneConfig;
+use crate::metric::closed_fractions;
 
 /// Which closed-layer setting an attack row is about.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]

@@ -5,13 +5,13 @@ use candle_core::{DType, Device, Tensor};
 use optlab_core::models::{Llama, LlamaConfig};
 use optlab_core::tokenizer::ByteTokenizer;
 
-use super::attack::{attacker_model, ClosedInit};
-use super::combined::{load_public, load_split, split_in_memory};
-use super::customise::{clone_model, public_trainable};
-use super::data::{blocks, downstream_lines, encode_lines, task_lines};
-use super::finetune::{finetune, FinetuneConfig};
-use super::metric::{choose_k, eval_loss, plan, rd_curve};
-use super::split::{layer_of, write_split, MANIFEST_FILE, PUBLIC_FILE};
+use crate::attack::{attacker_model, ClosedInit};
+use crate::combined::{load_public, load_split, split_in_memory};
+use crate::customise::{clone_model, public_trainable};
+use crate::data::{blocks, downstream_lines, encode_lines, task_lines};
+use crate::finetune::{finetune, FinetuneConfig};
+use crate::metric::{choose_k, eval_loss, plan, rd_curve};
+use crate::split::{layer_of, write_split, MANIFEST_FILE, PUBLIC_FILE};
 
 fn small_cfg() -> LlamaConfig {
     let mut c = LlamaConfig::preset("tiny", 256).unwrap();

@@ -12,13 +12,13 @@
 use std::io::Read;
 use std::path::Path;
 
-use anyhow::{bail, Context, Result};
+use crate::error::{bail, Context, Result, SftError};
 use serde_json::Value;
 
-use super::template::{Message, SftExample};
+use crate::template::{Message, SftExample};
 
 /// What to do with a record that cannot be read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum OnBadLine {
     /// Report it and continue.
@@ -105,22 +105,22 @@ pub fn parse_record(v: &Value) -> Result<SftExample> {
 }
 
 fn read_text(path: &Path) -> Result<String> {
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let bytes = std::fs::read(path).map_err(SftError::io(path))?;
     let bytes = if path.extension().is_some_and(|e| e == "gz") {
         let mut out = Vec::new();
         flate2::read::GzDecoder::new(bytes.as_slice())
             .read_to_end(&mut out)
-            .with_context(|| format!("{}: not a valid gzip file", path.display()))?;
+            .map_err(|e| SftError::Invalid(format!("{}: not a valid gzip file: {e}", path.display())))?;
         out
     } else {
         bytes
     };
     String::from_utf8(bytes).map_err(|e| {
-        anyhow::anyhow!(
+        SftError::Invalid(format!(
             "{}: not valid UTF-8 (first bad byte at offset {})",
             path.display(),
             e.utf8_error().valid_up_to()
-        )
+        ))
     })
 }
 
@@ -137,7 +137,7 @@ pub fn parse_examples(text: &str, name: &str, on_bad: OnBadLine) -> Result<Loade
     };
     if text.trim_start().starts_with('[') {
         let arr: Vec<Value> =
-            serde_json::from_str(text).with_context(|| format!("{name}: invalid JSON array"))?;
+            serde_json::from_str(text).map_err(SftError::json(format!("{name}: invalid JSON array")))?;
         for (i, v) in arr.iter().enumerate() {
             handle(&mut out, format!("record {i}"), parse_record(v))?;
         }
@@ -147,7 +147,7 @@ pub fn parse_examples(text: &str, name: &str, on_bad: OnBadLine) -> Result<Loade
                 continue;
             }
             let r = serde_json::from_str::<Value>(line)
-                .map_err(|e| anyhow::anyhow!("malformed JSON: {e}"))
+                .map_err(|e| SftError::Invalid(format!("malformed JSON: {e}")))
                 .and_then(|v| parse_record(&v));
             handle(&mut out, (i + 1).to_string(), r)?;
         }

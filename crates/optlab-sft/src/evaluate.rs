@@ -1,7 +1,7 @@
 //! Sampling-based evaluation: `n` responses per prompt (core's batched, KV-cached
 //! [`sample_n`]), then diversity over each prompt's pool and pass@k on checkable prompts.
 
-use anyhow::Result;
+use crate::error::Result;
 use candle_core::Device;
 use optlab_core::generate::{sample_n, SamplingConfig};
 use optlab_core::models::Llama;
@@ -9,8 +9,8 @@ use optlab_core::rng::Rng;
 use optlab_core::tokenizer::Tokenizer;
 use serde::Serialize;
 
-use super::metrics::{distinct_n, is_correct, ngram_entropy, pass_at_k, self_bleu, words};
-use super::template::{cut_at_end, encode_prompt, SftExample, IM_END};
+use crate::metrics::{distinct_n, is_correct, ngram_entropy, pass_at_k, self_bleu, words};
+use crate::template::{cut_at_end, encode_prompt, SftExample, IM_END};
 
 /// Diversity of sampled responses, averaged over prompts (each prompt's `n` responses form
 /// one pool).

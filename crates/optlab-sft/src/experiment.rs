@@ -2,19 +2,25 @@
 //! embedded corpus, fine-tuned on the embedded SFT set with CE and with GEM at several
 //! learning rates; each loss is represented by its best learning rate (lowest held-out
 //! perplexity), and the table reports perplexity, diversity and pass@1..pass@16.
+//!
+//! [`run_study`] trains and evaluates (fine-tune run folders go under the folder it is
+//! given) and returns a [`Study`]; the caller writes and prints [`Study::markdown`].
 
 use std::fmt::Write as _;
 use std::path::Path;
 
-use anyhow::Result;
 use candle_core::Device;
 use optlab_core::generate::SamplingConfig;
+use optlab_core::models::LoadedModel;
+use optlab_core::report::Reporter;
 use serde::Serialize;
 
-use super::gen::{checkable, embedded_dataset, open};
-use super::loss::SftLoss;
-use super::model_io::{pretrain_embedded, PretrainConfig};
-use super::pipeline::{encode_all, evaluate_model, finetune, EvalReport, EvalSpec, RunSpec};
+use crate::error::Result;
+use crate::gen::{checkable, embedded_dataset, open};
+use crate::loss::SftLoss;
+use crate::pipeline::{encode_all, evaluate_model, finetune, EvalReport, EvalSpec, RunSpec};
+use crate::pretrain::{pretrain_embedded, PretrainConfig};
+use crate::template::{Encoded, SftExample};
 
 /// One fine-tune of the sweep and its evaluation.
 #[derive(Debug, Clone, Serialize)]
@@ -82,17 +88,30 @@ pub fn table(rows: &[SweepRow]) -> String {
     s
 }
 
+/// One metric of the best GEM run against the best CE run.
+#[derive(Debug, Clone, Serialize)]
+pub struct Comparison {
+    /// Metric name (`held-out perplexity`, `distinct-1`, `pass@4`, ...).
+    pub metric: String,
+    /// The CE run's value.
+    pub ce: f64,
+    /// The GEM run's value.
+    pub gem: f64,
+    /// Whether GEM's value is the better one.
+    pub gem_better: bool,
+}
+
 /// Metric-by-metric comparison of the best GEM run against the best CE run.
-pub fn verdict(ce: &SweepRow, gem: &SweepRow) -> Vec<(String, f64, f64, bool)> {
+pub fn verdict(ce: &SweepRow, gem: &SweepRow) -> Vec<Comparison> {
     let mut out = Vec::new();
     let mut add = |name: &str, a: Option<f64>, b: Option<f64>, higher_better: bool| {
         if let (Some(c), Some(g)) = (a, b) {
-            out.push((
-                name.to_string(),
-                c,
-                g,
-                if higher_better { g > c } else { g < c },
-            ));
+            out.push(Comparison {
+                metric: name.to_string(),
+                ce: c,
+                gem: g,
+                gem_better: if higher_better { g > c } else { g < c },
+            });
         }
     };
     add(
@@ -133,34 +152,77 @@ pub fn verdict(ce: &SweepRow, gem: &SweepRow) -> Vec<(String, f64, f64, bool)> {
     out
 }
 
-/// Run the experiment (`quick`: a few minutes in a release build) and write `table.md` and
-/// `results.json` under `out/sft-gem`.
-pub fn reproduce(quick: bool, out: &Path) -> Result<serde_json::Value> {
-    let dev = Device::Cpu;
-    let dir = out.join("sft-gem");
-    std::fs::create_dir_all(&dir)?;
-    let (pre_steps, steps, lrs, n_chk, n_open) = if quick {
-        (120, 80, vec![1e-3, 3e-3], 24, 12)
-    } else {
-        (400, 200, vec![3e-4, 1e-3, 3e-3], 64, 32)
-    };
-    let pcfg = PretrainConfig {
-        size: "tiny".into(),
-        steps: pre_steps,
-        batch: if quick { 8 } else { 16 },
-        seq_len: 128,
-        lr: 3e-3,
-        seed: 0,
-    };
-    let started = std::time::Instant::now();
-    let (base, pre_val) = pretrain_embedded(&pcfg, &dir.join("pretrain"), &dev)?;
-    let (train_ex, held_ex) = embedded_dataset(0, 2000, 200);
-    let (train, held) = (encode_all(&base, &train_ex)?, encode_all(&base, &held_ex)?);
-    let (chk, opn) = (checkable(&held_ex), open(&held_ex));
-    let espec = EvalSpec {
+/// Sizes of the study: the quick run takes a few minutes in a release build.
+struct Plan {
+    pre_steps: usize,
+    steps: usize,
+    lrs: Vec<f64>,
+    n_checkable: usize,
+    n_open: usize,
+    pre_batch: usize,
+}
+
+impl Plan {
+    fn new(quick: bool) -> Self {
+        if quick {
+            Plan {
+                pre_steps: 120,
+                steps: 80,
+                lrs: vec![1e-3, 3e-3],
+                n_checkable: 24,
+                n_open: 12,
+                pre_batch: 8,
+            }
+        } else {
+            Plan {
+                pre_steps: 400,
+                steps: 200,
+                lrs: vec![3e-4, 1e-3, 3e-3],
+                n_checkable: 64,
+                n_open: 32,
+                pre_batch: 16,
+            }
+        }
+    }
+}
+
+/// Longest row of the fine-tunes, in tokens.
+const SEQ: usize = 192;
+
+/// The finished study.
+#[derive(Debug, Clone, Serialize)]
+pub struct Study {
+    /// The base model, then every fine-tune (bold rows: each loss's best learning rate).
+    pub rows: Vec<SweepRow>,
+    /// Best GEM against best CE, metric by metric.
+    pub gem_vs_ce: Vec<Comparison>,
+    /// Final validation loss of the pre-training.
+    pub pretrain_val_loss: Option<f64>,
+    /// The report: setup, table and verdict, in markdown.
+    pub markdown: String,
+    /// Wall-clock seconds of the whole study.
+    pub seconds: f64,
+}
+
+/// What the held-out evaluation of every model reads.
+struct Held<'a> {
+    encoded: &'a [Encoded],
+    checkable: &'a [SftExample],
+    open: &'a [SftExample],
+    spec: &'a EvalSpec,
+}
+
+impl Held<'_> {
+    fn evaluate(&self, m: &LoadedModel, dev: &Device) -> Result<EvalReport> {
+        evaluate_model(m, self.encoded, self.checkable, self.open, self.spec, SEQ, dev)
+    }
+}
+
+fn eval_spec(plan: &Plan) -> EvalSpec {
+    EvalSpec {
         n: 16,
-        checkable_prompts: n_chk,
-        open_prompts: n_open,
+        checkable_prompts: plan.n_checkable,
+        open_prompts: plan.n_open,
         sampling: SamplingConfig {
             temperature: 1.0,
             top_k: 50,
@@ -169,86 +231,128 @@ pub fn reproduce(quick: bool, out: &Path) -> Result<serde_json::Value> {
             stop_ids: Vec::new(),
         },
         seed: 1,
+    }
+}
+
+fn run_spec(loss: SftLoss, lr: f64, steps: usize) -> RunSpec {
+    RunSpec {
+        loss,
+        optimizer: "adamw".into(),
+        lr,
+        weight_decay: 0.0,
+        beta2: 0.95,
+        steps,
+        batch: 8,
+        seq_len: SEQ,
+        pack: true,
+        warmup: steps / 10,
+        clip: 1.0,
+        val_every: 0,
+        seed: 0,
+    }
+}
+
+/// Fine-tune `base` with `loss` at every learning rate of the plan, marking the best
+/// (lowest held-out perplexity) row.
+fn sweep_loss(
+    loss: SftLoss,
+    ctx: (&LoadedModel, &[Encoded], &Held, &Plan),
+    dir: &Path,
+    dev: &Device,
+    reporter: &dyn Reporter,
+) -> Result<Vec<SweepRow>> {
+    let (base, train, held, plan) = ctx;
+    let mut rows = Vec::new();
+    for &lr in &plan.lrs {
+        let spec = run_spec(loss, lr, plan.steps);
+        let t = std::time::Instant::now();
+        let run_dir = dir.join(format!("{}-lr{lr:.0e}", loss.name()));
+        let (m, s) = finetune(base, train, held.encoded, &spec, Some(&run_dir), dev, reporter)?;
+        let seconds = t.elapsed().as_secs_f64();
+        rows.push(SweepRow {
+            loss: loss.name(),
+            lr,
+            best: false,
+            train_ce: s.final_train_ce,
+            eval: held.evaluate(&m, dev)?,
+            seconds,
+        });
+    }
+    let ppl = |r: &SweepRow| r.eval.perplexity.map_or(f64::INFINITY, |p| p.ppl);
+    if let Some(b) = (0..rows.len()).min_by(|&a, &b| ppl(&rows[a]).total_cmp(&ppl(&rows[b]))) {
+        rows[b].best = true;
+    }
+    Ok(rows)
+}
+
+/// Run the study (`quick`: a few minutes in a release build); pre-training and fine-tune run
+/// folders go under `dir`.
+pub fn run_study(quick: bool, dir: &Path, reporter: &dyn Reporter) -> Result<Study> {
+    let dev = Device::Cpu;
+    let plan = Plan::new(quick);
+    let pcfg = PretrainConfig {
+        size: "tiny".into(),
+        steps: plan.pre_steps,
+        batch: plan.pre_batch,
+        seq_len: 128,
+        lr: 3e-3,
+        seed: 0,
     };
-    let seq = 192;
+    let started = std::time::Instant::now();
+    let (base, pre_val) = pretrain_embedded(&pcfg, &dir.join("pretrain"), &dev, reporter)?;
+    let (train_ex, held_ex) = embedded_dataset(0, 2000, 200);
+    let (train, held) = (encode_all(&base, &train_ex)?, encode_all(&base, &held_ex)?);
+    let (chk, opn, espec) = (checkable(&held_ex), open(&held_ex), eval_spec(&plan));
+    let held = Held {
+        encoded: &held,
+        checkable: &chk,
+        open: &opn,
+        spec: &espec,
+    };
     let mut rows = vec![SweepRow {
         loss: "base (no SFT)".into(),
         lr: 0.0,
         best: false,
         train_ce: f64::NAN,
-        eval: evaluate_model(&base, &held, &chk, &opn, &espec, seq, &dev)?,
+        eval: held.evaluate(&base, &dev)?,
         seconds: 0.0,
     }];
     for loss in [SftLoss::CE, SftLoss::GEM] {
-        let first = rows.len();
-        for &lr in &lrs {
-            let spec = RunSpec {
-                loss,
-                optimizer: "adamw".into(),
-                lr,
-                weight_decay: 0.0,
-                beta2: 0.95,
-                steps,
-                batch: 8,
-                seq_len: seq,
-                pack: true,
-                warmup: steps / 10,
-                clip: 1.0,
-                val_every: 0,
-                seed: 0,
-            };
-            let t = std::time::Instant::now();
-            let run_dir = dir.join(format!("{}-lr{lr:.0e}", loss.name()));
-            let (m, s) = finetune(&base, &train, &held, &spec, Some(&run_dir), false, &dev)?;
-            let seconds = t.elapsed().as_secs_f64();
-            let eval = evaluate_model(&m, &held, &chk, &opn, &espec, seq, &dev)?;
-            rows.push(SweepRow {
-                loss: loss.name(),
-                lr,
-                best: false,
-                train_ce: s.final_train_ce,
-                eval,
-                seconds,
-            });
-        }
-        let ppl = |r: &SweepRow| r.eval.perplexity.map_or(f64::INFINITY, |p| p.ppl);
-        let best = (first..rows.len()).min_by(|&a, &b| ppl(&rows[a]).total_cmp(&ppl(&rows[b])));
-        if let Some(b) = best {
-            rows[b].best = true;
-        }
+        rows.extend(sweep_loss(loss, (&base, &train, &held, &plan), dir, &dev, reporter)?);
     }
     let best: Vec<&SweepRow> = rows.iter().filter(|r| r.best).collect();
-    let v = verdict(best[0], best[1]);
-    let mut md = format!(
-        "Tiny Llama ({} parameters) pre-trained {pre_steps} steps on the embedded corpus (validation loss {}), fine-tuned {steps} steps (AdamW, beta2 0.95, batch 8 packed rows of {seq} tokens) on 2,000 embedded SFT examples; 200 held-out examples. Sampling: 16 per prompt, T 1.0, top-k 50, top-p 0.9; diversity on {} open-ended prompts, pass@k on {} held-out arithmetic problems. Bold: the loss's best learning rate by held-out perplexity. One seed.\n\n",
+    let gem_vs_ce = verdict(best[0], best[1]);
+    let setup = format!(
+        "Tiny Llama ({} parameters) pre-trained {} steps on the embedded corpus (validation loss {}), fine-tuned {} steps (AdamW, beta2 0.95, batch 8 packed rows of {SEQ} tokens) on 2,000 embedded SFT examples; 200 held-out examples. Sampling: 16 per prompt, T 1.0, top-k 50, top-p 0.9; diversity on {} open-ended prompts, pass@k on {} held-out arithmetic problems. Bold: the loss's best learning rate by held-out perplexity. One seed.\n\n",
         base.model.params().num_elements(),
+        plan.pre_steps,
         f(pre_val, 3),
-        opn.len().min(n_open),
-        chk.len().min(n_chk),
+        plan.steps,
+        opn.len().min(plan.n_open),
+        chk.len().min(plan.n_checkable),
     );
-    md.push_str(&table(&rows));
+    let markdown = markdown(setup, &rows, &gem_vs_ce);
+    Ok(Study {
+        rows,
+        gem_vs_ce,
+        pretrain_val_loss: pre_val,
+        markdown,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+fn markdown(mut md: String, rows: &[SweepRow], verdict: &[Comparison]) -> String {
+    md.push_str(&table(rows));
     md.push_str("\nBest GEM vs best CE:\n\n");
-    for (name, c, g, won) in &v {
+    for c in verdict {
         let _ = writeln!(
             md,
-            "- {name}: CE {c:.4}, GEM {g:.4} -> {}",
-            if *won { "GEM better" } else { "GEM not better" }
+            "- {}: CE {:.4}, GEM {:.4} -> {}",
+            c.metric,
+            c.ce,
+            c.gem,
+            if c.gem_better { "GEM better" } else { "GEM not better" }
         );
     }
-    std::fs::write(dir.join("table.md"), &md)?;
-    let result = serde_json::json!({
-        "table": dir.join("table.md"), "seconds": started.elapsed().as_secs_f64(),
-        "pretrain_val_loss": pre_val, "rows": rows,
-        "gem_vs_ce": v.iter().map(|(n, c, g, w)| serde_json::json!({"metric": n, "ce": c, "gem": g, "gem_better": w})).collect::<Vec<_>>(),
-    });
-    std::fs::write(
-        dir.join("results.json"),
-        serde_json::to_string_pretty(&result)?,
-    )?;
-    eprintln!("{md}");
-    Ok(serde_json::json!({
-        "table": dir.join("table.md"), "seconds": started.elapsed().as_secs_f64(),
-        "gem_better_on": v.iter().filter(|x| x.3).map(|x| x.0.clone()).collect::<Vec<_>>(),
-        "gem_not_better_on": v.iter().filter(|x| !x.3).map(|x| x.0.clone()).collect::<Vec<_>>(),
-    }))
+    md
 }

@@ -1,44 +1,19 @@
 //! The embedded SFT dataset, generated deterministically so `optlab sft` runs with no files:
 //! arithmetic word problems and direct sums with checkable answers ("The answer is N."), and
 //! open-ended instructions ("Write a sentence about the fox.") with many valid answers, on
-//! which output diversity is measured.
+//! which output diversity is measured. Sentences use the embedded corpus's word lists
+//! ([`optlab_core::data::SUBJECTS`] and the others), so pre-training covers their words.
 //!
 //! The arithmetic split is by problem: a held-out problem's `(operation, a, b)` never occurs in
 //! training, so pass@n measures generalisation, not recall.
 
+use optlab_core::data::{OBJECTS, PLACES, SUBJECTS, VERBS};
 use optlab_core::rng::Rng;
 
-use super::template::{Message, SftExample};
+use crate::template::{Message, SftExample};
 
 const NAMES: &[&str] = &["Tom", "Ana", "Sam", "Lea", "Max", "Ivy", "Ben", "Zoe"];
 const THINGS: &[&str] = &["apples", "stones", "boats", "books", "coins", "shells"];
-const SUBJECTS: &[&str] = &[
-    "the fox",
-    "a small bird",
-    "the old farmer",
-    "my sister",
-    "the red robot",
-    "a quiet cat",
-];
-const VERBS: &[&str] = &[
-    "sees", "follows", "paints", "finds", "carries", "watches", "builds",
-];
-const OBJECTS: &[&str] = &[
-    "the river",
-    "a wooden box",
-    "three apples",
-    "the bright moon",
-    "a green door",
-    "two stones",
-    "a paper boat",
-];
-const PLACES: &[&str] = &[
-    "in the morning",
-    "near the hill",
-    "after the rain",
-    "by the sea",
-    "at night",
-];
 
 fn pick<'a>(rng: &mut Rng, xs: &[&'a str]) -> &'a str {
     xs[rng.below(xs.len())]

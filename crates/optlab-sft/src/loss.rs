@@ -10,16 +10,14 @@
 //! constant, `l = -sum_v q_v w_v (log p_y - log p_v)`, where `w_v = 1` ("linear") or
 //! `w_v = sigmoid(0.01 (z_v - z_y))` ("logsigmoid"). Its gradient is `q*w - (sum q*w) e_y`.
 
-use anyhow::{bail, Result};
+use crate::error::{bail, Result};
 use candle_core::{DType, Tensor, D};
 
 /// Target value of positions that carry no loss (prompt tokens, padding, segment ends).
 pub const IGNORE_INDEX: i64 = -100;
 
 /// GEM's weighting function `h` (its derivative gives the per-token weights).
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum GemWeight {
     /// `w = 1`: the gradient is `softmax(z / beta) - e_y` (the reference `train.py` default).

@@ -1,12 +1,12 @@
 //! Batches for SFT: padded rows (one example per row), or packed rows (several examples per
 //! row, separated by a block-diagonal causal mask so none attends to another).
 
-use anyhow::{bail, Result};
+use crate::error::{bail, Result};
 use candle_core::{DType, Device, Tensor};
 use optlab_core::models::{segment_causal_mask, Llama};
 
-use super::loss::IGNORE_INDEX;
-use super::template::Encoded;
+use crate::loss::IGNORE_INDEX;
+use crate::template::Encoded;
 
 /// Model inputs with one target per position.
 pub struct Batch {
@@ -159,8 +159,8 @@ pub fn packed_batch(rows: &[PackedRow], dtype: DType, dev: &Device) -> Result<Ba
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sft::loss::{sft_loss, SftLoss};
-    use crate::sft::template::{encode_chat, ChatBytes, SftExample};
+    use crate::loss::{sft_loss, SftLoss};
+    use crate::template::{encode_chat, ChatBytes, SftExample};
     use optlab_core::models::LlamaConfig;
 
     #[test]

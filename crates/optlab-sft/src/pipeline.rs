@@ -2,19 +2,20 @@
 
 use std::path::Path;
 
-use anyhow::Result;
 use candle_core::Device;
 use optlab_core::generate::SamplingConfig;
+use optlab_core::models::LoadedModel;
+use optlab_core::report::Reporter;
 use optlab_core::rng::Rng;
 use optlab_core::train::CosineSchedule;
 use optlab_optim::{AttnShape, OptimConfig};
 use serde::Serialize;
 
-use super::evaluate::{diversity, pass_at, sample_responses, Diversity, PassAtK};
-use super::loss::SftLoss;
-use super::model_io::{clone_model, LoadedModel};
-use super::template::{encode_chat, Encoded, SftExample};
-use super::trainer::{perplexity, train_sft, Perplexity, SftConfig, SftSummary};
+use crate::error::{Result, SftError};
+use crate::evaluate::{diversity, pass_at, sample_responses, Diversity, PassAtK};
+use crate::loss::SftLoss;
+use crate::template::{encode_chat, Encoded, SftExample};
+use crate::trainer::{perplexity, train_sft, Perplexity, SftConfig, SftSummary};
 
 /// Hyper-parameters of one fine-tune.
 #[derive(Debug, Clone, Serialize)]
@@ -53,23 +54,26 @@ pub fn encode_all(m: &LoadedModel, examples: &[SftExample]) -> Result<Vec<Encode
         .iter()
         .enumerate()
         .map(|(i, e)| {
-            encode_chat(m.tok.as_ref(), e).map_err(|err| anyhow::anyhow!("example {i}: {err}"))
+            encode_chat(m.tokenizer.as_ref(), e).map_err(|err| SftError::Context {
+                context: format!("example {i}"),
+                cause: Box::new(err),
+            })
         })
         .collect()
 }
 
 /// Fine-tune a copy of `base` (the base stays untouched) and return it with the summary.
-/// `out`, when given, receives `metrics.jsonl`.
+/// `out`, when given, receives `metrics.jsonl`; `reporter` receives the steps.
 pub fn finetune(
     base: &LoadedModel,
     train: &[Encoded],
     val: &[Encoded],
     spec: &RunSpec,
     out: Option<&Path>,
-    progress: bool,
     dev: &Device,
+    reporter: &dyn Reporter,
 ) -> Result<(LoadedModel, SftSummary)> {
-    let m = clone_model(base, dev)?;
+    let m = base.try_clone(dev)?;
     let ocfg = OptimConfig {
         lr: spec.lr,
         beta2: spec.beta2,
@@ -79,7 +83,7 @@ pub fn finetune(
     };
     let mut opt = optlab_optim::by_name(&spec.optimizer, m.model.params(), &ocfg)?;
     if let Some(o) = out {
-        std::fs::create_dir_all(o)?;
+        std::fs::create_dir_all(o).map_err(SftError::io(o))?;
     }
     let cfg = SftConfig {
         loss: spec.loss,
@@ -97,9 +101,8 @@ pub fn finetune(
         val_every: spec.val_every,
         seed: spec.seed,
         metrics: out.map(|o| o.join("metrics.jsonl")),
-        progress,
     };
-    let s = train_sft(&m.model, train, val, opt.as_mut(), &cfg)?;
+    let s = train_sft(&m.model, train, val, opt.as_mut(), &cfg, reporter)?;
     Ok((m, s))
 }
 
@@ -160,7 +163,7 @@ pub fn evaluate_model(
         }
         let p = sample_responses(
             &m.model,
-            m.tok.as_ref(),
+            m.tokenizer.as_ref(),
             &set,
             spec.n,
             &spec.sampling,

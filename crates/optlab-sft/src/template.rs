@@ -1,7 +1,7 @@
 //! Chat examples, the ChatML template (what SmolLM2-Instruct uses) and tokenisation with a
 //! loss mask that covers only the assistant's tokens.
 
-use anyhow::{bail, Result};
+use crate::error::{bail, Result};
 use optlab_core::tokenizer::Tokenizer;
 use serde::{Deserialize, Serialize};
 

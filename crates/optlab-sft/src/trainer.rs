@@ -5,16 +5,17 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::{bail, Context, Result};
 use candle_core::{DType, Device};
 use optlab_core::models::Llama;
+use optlab_core::report::Reporter;
 use optlab_core::rng::Rng;
 use optlab_core::train::{global_norm, named_grads, CosineSchedule, TrainOptimizer};
 use serde::Serialize;
 
-use super::loss::{sft_loss, SftLoss};
-use super::pack::{has_targets, pack, packed_batch, padded_batch, Batch};
-use super::template::Encoded;
+use crate::error::{bail, Result, SftError};
+use crate::loss::{sft_loss, SftLoss};
+use crate::pack::{has_targets, pack, packed_batch, padded_batch, Batch, PackedRow};
+use crate::template::Encoded;
 
 /// Settings of one SFT run.
 #[derive(Debug, Clone, Serialize)]
@@ -39,8 +40,6 @@ pub struct SftConfig {
     pub seed: u64,
     /// Where `metrics.jsonl` goes (`None`: nowhere).
     pub metrics: Option<PathBuf>,
-    /// Show a progress bar.
-    pub progress: bool,
 }
 
 /// Held-out cross-entropy on trained (response) tokens.
@@ -126,7 +125,7 @@ struct Batcher<'a> {
     data: Vec<&'a Encoded>,
     order: Vec<usize>,
     pos: usize,
-    rows: Vec<super::pack::PackedRow>,
+    rows: Vec<PackedRow>,
     rng: Rng,
 }
 
@@ -183,19 +182,21 @@ fn append(path: &Option<PathBuf>, line: serde_json::Value) -> Result<()> {
             .create(true)
             .append(true)
             .open(p)
-            .with_context(|| format!("cannot write {}", p.display()))?;
-        writeln!(f, "{line}")?;
+            .map_err(SftError::io(p))?;
+        writeln!(f, "{line}").map_err(SftError::io(p))?;
     }
     Ok(())
 }
 
-/// Fine-tune `model` on `train` with `opt`, measuring held-out perplexity on `val`.
+/// Fine-tune `model` on `train` with `opt`, measuring held-out perplexity on `val`; each
+/// step is reported to `reporter` (one phase, `sft`).
 pub fn train_sft(
     model: &Llama,
     train: &[Encoded],
     val: &[Encoded],
     opt: &mut dyn TrainOptimizer,
     cfg: &SftConfig,
+    reporter: &dyn Reporter,
 ) -> Result<SftSummary> {
     if cfg.steps == 0 || cfg.batch == 0 || cfg.seq_len < 2 {
         bail!("steps and batch must be positive and seq_len at least 2");
@@ -213,7 +214,7 @@ pub fn train_sft(
     }
     if let Some(p) = &cfg.metrics {
         if p.exists() {
-            std::fs::remove_file(p).with_context(|| format!("cannot replace {}", p.display()))?;
+            std::fs::remove_file(p).map_err(SftError::io(p))?;
         }
     }
     let (dev, dtype) = (device_of(model), dtype_of(model));
@@ -224,8 +225,6 @@ pub fn train_sft(
         rows: Vec::new(),
         rng: Rng::new(cfg.seed),
     };
-    // Interim while the CLI code moves: progress goes to a Reporter argument next.
-    let reporter: &dyn optlab_core::report::Reporter = &optlab_core::report::Silent;
     reporter.begin("sft", cfg.steps as u64);
     let started = Instant::now();
     let (mut history, mut recent, mut trained_tokens) = (Vec::new(), Vec::new(), 0usize);
@@ -287,15 +286,17 @@ pub fn train_sft(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sft::gen::embedded_dataset;
-    use crate::sft::template::{encode_chat, ChatBytes};
+    use crate::gen::embedded_dataset;
+    use crate::pretrain::pretrain_optim_config;
+    use crate::template::{encode_chat, ChatBytes};
     use optlab_core::models::LlamaConfig;
-    use optlab_core::train::{AdamW, AdamWConfig};
+    use optlab_core::report::Silent;
+    use optlab_optim::AdamW;
 
     #[test]
     fn both_losses_lower_held_out_perplexity_on_a_tiny_model() {
         let (train, val) = embedded_dataset(1, 64, 16);
-        let enc = |v: &[crate::sft::SftExample]| -> Vec<Encoded> {
+        let enc = |v: &[crate::SftExample]| -> Vec<Encoded> {
             v.iter()
                 .map(|e| encode_chat(&ChatBytes, e).unwrap())
                 .collect()
@@ -310,7 +311,7 @@ mod tests {
         for (loss, pack) in [(SftLoss::CE, true), (SftLoss::GEM, false)] {
             let model = Llama::new(&cfg, DType::F32, &Device::Cpu, 0).unwrap();
             let before = perplexity(&model, &val, 8, 128).unwrap();
-            let mut opt = AdamW::new(model.params(), AdamWConfig::default());
+            let mut opt = AdamW::new(model.params(), pretrain_optim_config()).unwrap();
             let c = SftConfig {
                 loss,
                 steps: 30,
@@ -327,9 +328,8 @@ mod tests {
                 val_every: 0,
                 seed: 0,
                 metrics: None,
-                progress: false,
             };
-            let s = train_sft(&model, &train, &val, &mut opt, &c).unwrap();
+            let s = train_sft(&model, &train, &val, &mut opt, &c, &Silent).unwrap();
             let after = s.val.unwrap();
             assert_eq!(after.tokens, before.tokens);
             assert!(

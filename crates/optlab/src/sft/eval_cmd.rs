@@ -6,10 +6,12 @@ use anyhow::{bail, Result};
 use candle_core::Device;
 use optlab_core::generate::SamplingConfig;
 
-use super::cli::{load_base, load_data, BaseArgs, DataArgs};
-use super::data::load_examples;
-use super::gen::{checkable, open};
-use super::pipeline::{encode_all, evaluate_model, EvalReport, EvalSpec};
+use optlab_sft::data::load_examples;
+use optlab_sft::gen::{checkable, open};
+use optlab_sft::pipeline::{encode_all, evaluate_model, EvalReport, EvalSpec};
+
+use super::inputs::{load_base, load_data, warn_skipped, BaseArgs, DataArgs};
+use crate::progress::Bars;
 
 /// Held-out perplexity, diversity and pass@n of a model.
 #[derive(Debug, clap::Args)]
@@ -107,13 +109,11 @@ pub fn run_eval(a: SftEvalArgs) -> Result<()> {
         bail!("name the model to evaluate: --run DIR, --model-dir DIR or --gguf FILE");
     }
     let (_, held, _) = load_data(&a.data, a.seed)?;
-    let m = load_base(&a.base, a.seed, &out, a.json, &dev)?;
+    let m = load_base(&a.base, a.seed, &out, &dev, &Bars::new(a.json))?;
     let tasks = match &a.tasks {
         Some(p) => {
-            let l = load_examples(p, a.data.on_bad_line)?;
-            for b in &l.bad {
-                eprintln!("warning: skipped {b}");
-            }
+            let l = load_examples(p, a.data.on_bad_line.into())?;
+            warn_skipped(&l.bad);
             checkable(&l.examples)
         }
         None => checkable(&held),

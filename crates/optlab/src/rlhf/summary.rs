@@ -1,13 +1,12 @@
-//! Summary of an `optlab rlhf` invocation: cost table from each algorithm's first seed,
+//! Summary of an `optlab rlhf` invocation, for printing and the output folder: cost table from each algorithm's first seed,
 //! start/end held-out reward with confidence intervals over seeds, reward curves (SVG),
 //! written to `summary.json`, `costs.txt` and `rewards.svg`.
 
 use std::path::Path;
 
 use anyhow::{Context, Result};
-
-use super::report::{cost_table, remax_over_ppo, reward_change, reward_svg, CostRow};
-use super::run::RunResult;
+use optlab_rlhf::report::{cost_table, remax_over_ppo, reward_change, reward_svg, CostRow};
+use optlab_rlhf::run::RunResult;
 
 /// The summary as JSON and as text.
 pub struct Summary {

@@ -1,19 +1,62 @@
-//! `optlab rlhf` (ReMax, PPO, RLOO, GRPO with cost accounting) and `optlab rm train`.
+//! `optlab rlhf`: ReMax, PPO, RLOO and GRPO runs with cost accounting, and their summary.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use candle_core::Device;
 use optlab_core::tokenizer::ByteTokenizer;
-
-use super::config::{Algo, RlConfig, ValueMode};
-use super::learner::Rewarder;
-use super::policy::{
+use optlab_rlhf::config::{Algo, RlConfig, ValueMode};
+use optlab_rlhf::learner::Rewarder;
+use optlab_rlhf::policy::{
     frozen_copy, load_policy_dir, save_byte_policy, warm_start, Policy, WarmStart,
 };
-use super::reward::{RewardModel, TokenizerId};
-use super::run::{run_rl, RunEnv};
-use super::task::ArithTask;
+use optlab_rlhf::reward::{RewardModel, TokenizerId};
+use optlab_rlhf::run::{run_rl, RunEnv};
+use optlab_rlhf::task::ArithTask;
+
+use crate::progress::Bars;
+
+/// `--algo` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AlgoArg {
+    /// REINFORCE with the greedy response's reward as baseline (one sample + one greedy).
+    Remax,
+    /// PPO: critic, GAE, clipped objective and value loss, several epochs per batch.
+    Ppo,
+    /// REINFORCE leave-one-out over a group of samples.
+    Rloo,
+    /// Group-normalised advantages with a k3 KL loss.
+    Grpo,
+}
+
+impl From<AlgoArg> for Algo {
+    fn from(a: AlgoArg) -> Self {
+        match a {
+            AlgoArg::Remax => Algo::Remax,
+            AlgoArg::Ppo => Algo::Ppo,
+            AlgoArg::Rloo => Algo::Rloo,
+            AlgoArg::Grpo => Algo::Grpo,
+        }
+    }
+}
+
+/// `--value` values: where PPO's values come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ValueModeArg {
+    /// A separate decoder with a scalar head (initialised from the policy), its own optimizer.
+    Model,
+    /// A scalar head on the policy's final hidden states (shared trunk).
+    Head,
+}
+
+impl From<ValueModeArg> for ValueMode {
+    fn from(a: ValueModeArg) -> Self {
+        match a {
+            ValueModeArg::Model => ValueMode::Model,
+            ValueModeArg::Head => ValueMode::Head,
+        }
+    }
+}
 
 /// Align a policy on the verifiable arithmetic task with ReMax, PPO, RLOO or GRPO (issue 6).
 #[derive(Debug, clap::Args)]
@@ -25,7 +68,7 @@ optlab rlhf --policy runs/rlhf/sft --reward-model runs/rm --algo ppo --value hea
 pub struct RlhfArgs {
     /// Algorithms, comma-separated: remax, ppo, rloo, grpo.
     #[arg(long, value_delimiter = ',', default_value = "remax")]
-    pub algo: Vec<Algo>,
+    pub algo: Vec<AlgoArg>,
     /// Seeds per algorithm (start/end reward gets a 95 % CI over them).
     #[arg(long, default_value_t = 1)]
     pub seeds: usize,
@@ -69,7 +112,7 @@ pub struct RlhfArgs {
     pub ppo_epochs: usize,
     /// PPO critic: a separate value model or a head on the policy.
     #[arg(long, value_enum, default_value = "model")]
-    pub value: ValueMode,
+    pub value: ValueModeArg,
     /// Held-out evaluation prompts (default 200, quick 128).
     #[arg(long)]
     pub eval_prompts: Option<usize>,
@@ -90,12 +133,7 @@ pub fn run(a: RlhfArgs) -> Result<()> {
     let task = ArithTask {
         max_operand: a.max_operand,
     };
-    let quiet = a.json;
-    let mut log = |s: &str| {
-        if !quiet {
-            eprintln!("{s}");
-        }
-    };
+    let bars = Bars::new(a.json);
     if a.seeds == 0 || a.algo.is_empty() {
         anyhow::bail!("--seeds and --algo need at least one value");
     }
@@ -113,7 +151,7 @@ pub fn run(a: RlhfArgs) -> Result<()> {
                 lr: 3e-3,
                 seed: a.seed,
             };
-            log(&format!(
+            bars.log(&format!(
                 "warm start: tiny model, {} steps on solved additions up to {}",
                 ws.steps, a.max_operand
             ));
@@ -146,7 +184,7 @@ pub fn run(a: RlhfArgs) -> Result<()> {
     let runs_dir = a.out.join("runs");
     std::fs::create_dir_all(&runs_dir)?;
     let mut results = Vec::new();
-    for &algo in &a.algo {
+    for algo in a.algo.iter().map(|&x| Algo::from(x)) {
         let seeds = match (algo, a.baseline_seeds) {
             (Algo::Remax, _) | (_, None) => a.seeds,
             (_, Some(n)) => n.clamp(1, a.seeds),
@@ -159,61 +197,25 @@ pub fn run(a: RlhfArgs) -> Result<()> {
             cfg.lr = a.lr;
             cfg.kl_coef = a.kl_coef;
             cfg.ppo_epochs = a.ppo_epochs;
-            cfg.value_mode = a.value;
+            cfg.value_mode = a.value.into();
             cfg.eval_prompts = a.eval_prompts.unwrap_or(if a.quick { 128 } else { 200 });
             cfg.eval_every = (cfg.iterations / if a.quick { 2 } else { 4 }).max(1);
             cfg.seed = a.seed + s as u64;
             let policy = frozen_copy(&sft, &dev)?;
-            let r = run_rl(&policy, &env, &cfg, &mut log)?;
+            let r = run_rl(&policy, &env, &cfg, &bars)?;
             let path = runs_dir.join(format!("{}-seed{}.json", algo.name(), cfg.seed));
             std::fs::write(&path, serde_json::to_string_pretty(&r)?)
                 .with_context(|| format!("writing {}", path.display()))?;
             results.push(r);
         }
     }
-    let summary = super::compare::summarise(&results, sft_info, &a.out)?;
+    let summary = super::summary::summarise(&results, sft_info, &a.out)?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&summary.json)?);
     } else {
         println!("{}", summary.text);
     }
     Ok(())
-}
-
-/// Reward models (`optlab rm train`).
-#[derive(Debug, clap::Args)]
-#[command(
-    after_help = "Example:\n  optlab rm train --prefs generated --out runs/rm\n  \
-optlab rm train --prefs dpo-demo --steps 100 --batch 8 --out runs/rm-dpo"
-)]
-pub struct RmArgs {
-    /// What to do.
-    #[command(subcommand)]
-    pub cmd: RmCmd,
-}
-
-/// `optlab rm` subcommands.
-#[derive(Debug, clap::Subcommand)]
-pub enum RmCmd {
-    /// Train a reward model with the Bradley-Terry loss; reports held-out pair accuracy.
-    #[command(
-        after_help = "Example:\n  optlab rm train --prefs generated --out runs/rm\n  \
-optlab rm train --prefs dpo-demo --steps 100 --batch 8 --out runs/rm-dpo\n  \
-optlab rm train --prefs generated --init runs/rlhf/sft --out runs/rm"
-    )]
-    Train(super::rm_cli::RmTrainArgs),
-}
-
-/// Run `optlab rm`.
-pub fn run_rm(a: RmArgs) -> Result<()> {
-    match a.cmd {
-        RmCmd::Train(t) => super::rm_cli::train(t),
-    }
-}
-
-/// The DPO demo file fetched by `scripts/fetch-assets`.
-pub fn dpo_demo_path() -> &'static Path {
-    Path::new("assets-cache/dpo_en_demo.json")
 }
 
 #[cfg(test)]

@@ -1,17 +1,56 @@
 //! `optlab rm train`: reward-model training from the command line.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use candle_core::Device;
 use optlab_core::models::LlamaConfig;
+use optlab_core::report::Reporter;
 use optlab_core::tokenizer::ByteTokenizer;
+use optlab_rlhf::policy::load_policy_dir;
+use optlab_rlhf::prefs::{generated_prefs, load_dpo_demo, Truncation};
+use optlab_rlhf::reward::{RewardModel, TokenizerId};
+use optlab_rlhf::rm_train::{split, train_reward_model, RmTrainConfig};
+use optlab_rlhf::task::ArithTask;
 
-use super::policy::load_policy_dir;
-use super::prefs::{generated_prefs, load_dpo_demo, Truncation};
-use super::reward::{RewardModel, TokenizerId};
-use super::rm_train::{split, train_reward_model, RmTrainConfig};
-use super::task::ArithTask;
+use crate::progress::Bars;
+
+/// Reward models (`optlab rm train`).
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Example:\n  optlab rm train --prefs generated --out runs/rm\n  \
+optlab rm train --prefs dpo-demo --steps 100 --batch 8 --out runs/rm-dpo"
+)]
+pub struct RmArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub cmd: RmCmd,
+}
+
+/// `optlab rm` subcommands.
+#[derive(Debug, clap::Subcommand)]
+pub enum RmCmd {
+    /// Train a reward model with the Bradley-Terry loss; reports held-out pair accuracy.
+    #[command(
+        after_help = "Example:\n  optlab rm train --prefs generated --out runs/rm\n  \
+optlab rm train --prefs dpo-demo --steps 100 --batch 8 --out runs/rm-dpo\n  \
+optlab rm train --prefs generated --init runs/rlhf/sft --out runs/rm"
+    )]
+    Train(RmTrainArgs),
+}
+
+/// Run `optlab rm`.
+pub fn run_rm(a: RmArgs) -> Result<()> {
+    match a.cmd {
+        RmCmd::Train(t) => train(t),
+    }
+}
+
+/// The DPO demo file fetched by `scripts/fetch-assets`.
+pub fn dpo_demo_path() -> &'static Path {
+    Path::new("assets-cache/dpo_en_demo.json")
+}
+
 
 /// Train a reward model on preference pairs.
 #[derive(Debug, clap::Args)]
@@ -63,14 +102,9 @@ pub struct RmTrainArgs {
 }
 
 /// Run `optlab rm train`.
-pub fn train(a: RmTrainArgs) -> Result<()> {
+fn train(a: RmTrainArgs) -> Result<()> {
     let dev = Device::Cpu;
-    let quiet = a.json;
-    let mut log = |s: &str| {
-        if !quiet {
-            eprintln!("{s}");
-        }
-    };
+    let bars = Bars::new(a.json);
     let (init, tok_id) = match &a.init {
         Some(dir) => {
             let p = load_policy_dir(dir, &dev)?;
@@ -94,7 +128,7 @@ pub fn train(a: RmTrainArgs) -> Result<()> {
         }
         other => {
             let path = if other == "dpo-demo" {
-                super::cli::dpo_demo_path().to_path_buf()
+                dpo_demo_path().to_path_buf()
             } else {
                 PathBuf::from(other)
             };
@@ -120,7 +154,7 @@ pub fn train(a: RmTrainArgs) -> Result<()> {
     }
     let rm = RewardModel::new(&cfg, tok_id, init.as_ref(), &dev, a.seed)?;
     let (train, held) = split(pairs, a.held_out, a.seed)?;
-    log(&format!("reward model: {} training and {} held-out pairs from {source} ({dropped} dropped as identical after truncation)", train.len(), held.len()));
+    bars.log(&format!("reward model: {} training and {} held-out pairs from {source} ({dropped} dropped as identical after truncation)", train.len(), held.len()));
     let tc = RmTrainConfig {
         steps: a.steps,
         batch: a.batch,
@@ -128,7 +162,7 @@ pub fn train(a: RmTrainArgs) -> Result<()> {
         held_out: a.held_out,
         seed: a.seed,
     };
-    let s = train_reward_model(&rm, &train, &held, &tc, &dev, &mut log)?;
+    let s = train_reward_model(&rm, &train, &held, &tc, &dev, &bars)?;
     rm.save(&a.out)?;
     let summary = serde_json::json!({
         "source": source, "dropped_pairs": dropped, "config": tc, "init": a.init,

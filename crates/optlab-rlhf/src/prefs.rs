@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use crate::error::{bail, Context, Result};
+use crate::error::{bail, Result, RlhfError};
 use optlab_core::tokenizer::Tokenizer;
 use serde::Deserialize;
 
@@ -82,18 +82,20 @@ pub fn load_dpo_demo(
     tok: &dyn Tokenizer,
     cut: Truncation,
 ) -> Result<(Vec<PrefPair>, usize)> {
-    let text = std::fs::read_to_string(path).with_context(|| {
-        format!(
+    let text = std::fs::read_to_string(path).map_err(|cause| RlhfError::Context {
+        context: format!(
             "reading the preference file {} (fetch it with scripts/fetch-assets)",
             path.display()
-        )
+        ),
+        cause: Box::new(RlhfError::Io {
+            path: path.into(),
+            cause,
+        }),
     })?;
-    let rows: Vec<DemoRow> = serde_json::from_str(&text).with_context(|| {
-        format!(
-            "{} is not a DPO preference file (expected [{{conversations, chosen, rejected}}])",
-            path.display()
-        )
-    })?;
+    let rows: Vec<DemoRow> = serde_json::from_str(&text).map_err(RlhfError::json(format!(
+        "{} is not a DPO preference file (expected [{{conversations, chosen, rejected}}])",
+        path.display()
+    )))?;
     if rows.is_empty() {
         bail!("{} holds no preference pairs", path.display());
     }

@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use crate::combined::PublicPart;
 use crate::data::{quality, Quality};
-use crate::finetune::{finetune, FinetuneConfig};
+use crate::finetune::{finetune, FinetuneConfig, OptimizerFactory, Workdir};
 use crate::split::layer_of;
 
 /// Where the attacker's replacement for the closed layers comes from.
@@ -65,17 +65,19 @@ pub struct AttackOutcome {
     pub train_loss: f64,
 }
 
-/// Fine-tune `model` (every parameter, as in the reference attack) on `samples` and score
-/// it on `heldout` before and after.
+/// Fine-tune `model` (every parameter, as in the reference attack) on `samples` with the
+/// optimizer `make_optimizer` builds, and score it on `heldout` before and after.
 pub fn attack(
     model: &Llama,
     samples: &[u32],
     heldout: &[(Tensor, Tensor)],
     cfg: &FinetuneConfig,
+    make_optimizer: &OptimizerFactory,
     work: &Path,
 ) -> Result<AttackOutcome> {
     let before = quality(|x| Ok(model.forward(x)?), heldout)?;
-    let train_loss = finetune(model, samples, None, cfg, work, false)?;
+    let work = Workdir::temporary(work);
+    let train_loss = finetune(model, samples, None, cfg, make_optimizer, work)?;
     let after = quality(|x| Ok(model.forward(x)?), heldout)?;
     Ok(AttackOutcome {
         before,

@@ -13,7 +13,7 @@ use optlab_core::tokenizer::Tokenizer;
 use serde::Serialize;
 
 use crate::data::{blocks, downstream_lines, encode_lines, quality, Quality};
-use crate::finetune::{finetune, FinetuneConfig};
+use crate::finetune::{finetune, FinetuneConfig, OptimizerFactory, Workdir};
 use crate::split::{check_k, layer_of};
 
 /// Parameters a customer can train when the bottom `k` layers are closed: decoder layers
@@ -63,14 +63,15 @@ pub struct CustomiseOutcome {
     pub trainable_fraction: f64,
 }
 
-/// Fine-tune copies of `original` on `samples`, once with only the public layers above
-/// `k` trainable and once fully open, and score both on `heldout`.
+/// Fine-tune copies of `original` on `samples` (optimizers from `make_optimizer`), once
+/// with only the public layers above `k` trainable and once fully open, and score both on
+/// `heldout`.
 pub fn customise(
     original: &Llama,
-    k: usize,
-    samples: &[u32],
+    (k, samples): (usize, &[u32]),
     heldout: &[(Tensor, Tensor)],
     cfg: &FinetuneConfig,
+    make_optimizer: &OptimizerFactory,
     work: &Path,
 ) -> Result<CustomiseOutcome> {
     check_k(k, original.config().num_hidden_layers)?;
@@ -85,18 +86,15 @@ pub fn customise(
         .map(|p| p.var.elem_count())
         .sum();
     let trainable_fraction = trainable as f64 / semi.params().num_elements() as f64;
-    finetune(
-        &semi,
-        samples,
-        Some(names),
-        cfg,
-        &work.join("public-only"),
-        false,
-    )?;
+    let public_work = work.join("public-only");
+    let public_work = Workdir::temporary(&public_work);
+    finetune(&semi, samples, Some(names), cfg, make_optimizer, public_work)?;
     let public_only = quality(|x| Ok(semi.forward(x)?), heldout)?;
     drop(semi);
     let open = clone_model(original)?;
-    finetune(&open, samples, None, cfg, &work.join("full"), false)?;
+    let full_work = work.join("full");
+    let full_work = Workdir::temporary(&full_work);
+    finetune(&open, samples, None, cfg, make_optimizer, full_work)?;
     let full = quality(|x| Ok(open.forward(x)?), heldout)?;
     Ok(CustomiseOutcome {
         seed: cfg.seed,
@@ -118,6 +116,7 @@ pub fn customise_seeds(
     samples: usize,
     seeds: &[u64],
     cfg: &FinetuneConfig,
+    make_optimizer: &OptimizerFactory,
     work: &Path,
 ) -> Result<Vec<CustomiseOutcome>> {
     let dev = original.params().params()[0].var.device().clone();
@@ -139,10 +138,10 @@ pub fn customise_seeds(
             };
             customise(
                 original,
-                k,
-                &data,
+                (k, &data),
                 &held,
                 &ft,
+                make_optimizer,
                 &work.join(format!("custom-s{s}")),
             )
         })

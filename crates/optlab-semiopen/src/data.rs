@@ -1,15 +1,14 @@
 //! Task data and held-out evaluation for the semi-open experiments: samples drawn from the
 //! embedded generated corpus (the "general" task the owner pre-trained on), a downstream task
-//! the owner never trained on (for customisation), and loading an owner's model.
+//! the owner never trained on (for customisation). Models load through
+//! [`optlab_core::models::LoadedModel`].
 
 use std::path::Path;
 
 use crate::error::{bail, Context, Result};
 use candle_core::{DType, Device, Tensor, D};
 use optlab_core::data::generated_corpus;
-use optlab_core::models::{
-    lm_loss, load_gguf, load_model_dir, load_model_weights, save_model_weights, Llama,
-};
+use optlab_core::models::{lm_loss, Llama};
 use optlab_core::rng::Rng;
 use optlab_core::tokenizer::{ByteTokenizer, Tokenizer};
 use serde::Serialize;
@@ -117,60 +116,4 @@ pub fn quality(
         bail!("held-out loss is not finite ({})", q.loss);
     }
     Ok(q)
-}
-
-/// An owner's model: a Hugging Face folder (`tokenizer.json` optional: without it the byte
-/// tokenizer is assumed, as `optlab train` writes) or a GGUF file.
-pub struct OwnerModel {
-    /// The model.
-    pub model: Llama,
-    /// Its tokenizer.
-    pub tokenizer: Box<dyn Tokenizer>,
-    /// The `tokenizer.json` text, to ship with a split.
-    pub tokenizer_json: Option<String>,
-}
-
-/// Load an owner's model from `model_dir` or `gguf` (exactly one must be given).
-pub fn load_owner(
-    model_dir: Option<&Path>,
-    gguf: Option<&Path>,
-    dev: &Device,
-) -> Result<OwnerModel> {
-    match (model_dir, gguf) {
-        (Some(dir), None) => {
-            let tj = dir.join("tokenizer.json");
-            if tj.exists() {
-                let (model, tok) = load_model_dir(dir, dev)
-                    .with_context(|| format!("loading model folder {}", dir.display()))?;
-                let text = std::fs::read_to_string(&tj)?;
-                return Ok(OwnerModel {
-                    model,
-                    tokenizer: Box::new(tok),
-                    tokenizer_json: Some(text),
-                });
-            }
-            let model = load_model_weights(dir, dev)
-                .with_context(|| format!("loading model folder {}", dir.display()))?;
-            Ok(OwnerModel {
-                model,
-                tokenizer: Box::new(ByteTokenizer),
-                tokenizer_json: None,
-            })
-        }
-        (None, Some(path)) => {
-            let (model, tok) =
-                load_gguf(path, dev).with_context(|| format!("loading GGUF {}", path.display()))?;
-            Ok(OwnerModel {
-                model,
-                tokenizer: Box::new(tok),
-                tokenizer_json: None,
-            })
-        }
-        _ => bail!("give exactly one of --model-dir or --gguf"),
-    }
-}
-
-/// Save a byte-level model folder (`config.json` + `model.safetensors`, no tokenizer.json).
-pub fn save_byte_model(model: &Llama, dir: &Path) -> Result<()> {
-    Ok(save_model_weights(model, dir)?)
 }

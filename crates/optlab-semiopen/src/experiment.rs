@@ -2,25 +2,25 @@
 //! `optlab semiopen experiment`: pre-train a small byte-level Llama on the embedded corpus
 //! (cached), run the SCARA metric, attack every number of closed bottom layers over several
 //! seeds, and compare public-only with fully open customisation on a downstream task.
+//! [`run`] returns an [`ExperimentReport`]; the command line writes and prints it.
 
 use std::path::Path;
 use std::time::Instant;
 
-use crate::error::{Context, Result};
 use candle_core::{DType, Device};
 use optlab_core::data::{generated_corpus, TokenDataset};
-use optlab_core::models::{Llama, LlamaConfig};
+use optlab_core::models::{load_model_weights, save_model_weights, Llama, LlamaConfig};
+use optlab_core::report::Reporter;
 use optlab_core::tokenizer::ByteTokenizer;
-use optlab_core::train::{train_lm, AdamW, AdamWConfig, CosineSchedule, TrainConfig};
+use optlab_core::train::{train_lm, CosineSchedule, TrainConfig};
 use serde::Serialize;
 
-use crate::customise::{customise_seeds, customise_table, CustomiseOutcome};
-use crate::data::{blocks, encode_lines, load_owner, quality, save_byte_model, task_lines};
-use crate::finetune::FinetuneConfig;
+use crate::customise::{customise_seeds, CustomiseOutcome};
+use crate::data::{blocks, encode_lines, quality, task_lines, Quality};
+use crate::error::{Context, Result, SemiopenError};
+use crate::finetune::{FinetuneConfig, OptimizerFactory};
 use crate::metric::{plan, Plan, DEFAULT_TAU};
-use crate::sweep::{
-    attack_table, random_quality, run_one, summarise, AttackRow, AttackSummary, Closed, SweepSetup,
-};
+use crate::sweep::{random_quality, run_one, summarise, AttackRow, AttackSummary, Closed, SweepSetup};
 
 /// Settings of the experiment.
 #[derive(Debug, Clone, Serialize)]
@@ -95,9 +95,9 @@ pub struct ExperimentReport {
     /// The metric table and chosen `k`.
     pub plan: Plan,
     /// Held-out quality of the original and of a random model.
-    pub original: super::data::Quality,
+    pub original: Quality,
     /// Held-out quality of a random model.
-    pub random: super::data::Quality,
+    pub random: Quality,
     /// Every attack run.
     pub attacks: Vec<AttackRow>,
     /// Attack runs summarised over seeds.
@@ -111,43 +111,74 @@ pub struct ExperimentReport {
     pub seconds: f64,
 }
 
-/// Pre-train (or load the cached) owner model in `dir`.
-pub fn pretrained(size: &str, steps: usize, batch: usize, seed: u64, dir: &Path) -> Result<Llama> {
+/// Weight decay of the owner's pre-training.
+const PRETRAIN_WEIGHT_DECAY: f64 = 0.1;
+
+/// How long the owner (or donor) model pre-trains.
+#[derive(Debug, Clone, Copy)]
+pub struct Pretraining<'a> {
+    /// Model preset.
+    pub size: &'a str,
+    /// Optimizer steps (sequences of 64 tokens).
+    pub steps: usize,
+    /// Sequences per step.
+    pub batch: usize,
+    /// Seed of the weights and batches.
+    pub seed: u64,
+}
+
+/// Pre-train (or load the cached) owner model in `dir`, with the optimizer
+/// `make_optimizer` builds.
+pub fn pretrained(
+    p: Pretraining<'_>,
+    make_optimizer: &OptimizerFactory,
+    dir: &Path,
+    reporter: &dyn Reporter,
+) -> Result<Llama> {
     let dev = Device::Cpu;
     if dir.join("model.safetensors").exists() {
-        if let Ok(m) = load_owner(Some(dir), None, &dev) {
-            return Ok(m.model);
+        if let Ok(m) = load_model_weights(dir, &dev) {
+            return Ok(m);
         }
     }
-    let model = Llama::new(&LlamaConfig::preset(size, 256)?, DType::F32, &dev, seed)?;
-    let data = TokenDataset::from_text(&generated_corpus(seed, 400_000), &ByteTokenizer, 0.05)?;
-    let mut opt = AdamW::new(model.params(), AdamWConfig::default());
-    let base = TrainConfig::short(steps, batch, 64, 3e-3, dir.join("run"));
+    let model = Llama::new(&LlamaConfig::preset(p.size, 256)?, DType::F32, &dev, p.seed)?;
+    let corpus = generated_corpus(p.seed, 400_000);
+    let data = TokenDataset::from_text(&corpus, &ByteTokenizer, 0.05)?;
+    let mut opt = make_optimizer(model.params(), PRETRAIN_WEIGHT_DECAY)?;
+    let base = TrainConfig::short(p.steps, p.batch, 64, 3e-3, dir.join("run"));
     let cfg = TrainConfig {
         schedule: CosineSchedule {
             warmup: 20,
             ..base.schedule
         },
-        seed,
+        seed: p.seed,
         ..base
     };
-    train_lm(&model, &data, &mut opt, &cfg, &optlab_core::report::Silent)
-        .context("pre-training the owner model")?;
+    train_lm(&model, &data, opt.as_mut(), &cfg, reporter).context("pre-training the owner model")?;
     let _ = std::fs::remove_dir_all(dir.join("run"));
-    save_byte_model(&model, dir)?;
+    save_model_weights(&model, dir)?;
     Ok(model)
 }
 
-/// Run the experiment, writing `report.json` and `table.txt` into `out`.
-pub fn run(cfg: &ExperimentConfig, out: &Path, log: bool) -> Result<ExperimentReport> {
+/// Run the experiment with the optimizer `make_optimizer` builds (pre-training, attacks,
+/// customisation); the pre-trained models are cached in `out`, fine-tuning runs use
+/// `out/work` (removed afterwards), and each phase is logged to `reporter`.
+pub fn run(
+    cfg: &ExperimentConfig,
+    out: &Path,
+    make_optimizer: &OptimizerFactory,
+    reporter: &dyn Reporter,
+) -> Result<ExperimentReport> {
     let started = Instant::now();
     let dev = Device::Cpu;
-    let say = |m: &str| {
-        if log {
-            eprintln!("[{:>5.0}s] {m}", started.elapsed().as_secs_f64());
-        }
+    let say = |m: &str| reporter.log(&format!("[{:>5.0}s] {m}", started.elapsed().as_secs_f64()));
+    std::fs::create_dir_all(out).map_err(SemiopenError::io(out))?;
+    let pretraining = |seed| Pretraining {
+        size: &cfg.size,
+        steps: cfg.pretrain_steps,
+        batch: cfg.pretrain_batch,
+        seed,
     };
-    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let cache = |tag: &str| {
         out.join(format!(
             "pretrained-{}-{}x{}-{tag}",
@@ -155,22 +186,10 @@ pub fn run(cfg: &ExperimentConfig, out: &Path, log: bool) -> Result<ExperimentRe
         ))
     };
     say("pre-training (or loading) the owner model");
-    let owner = pretrained(
-        &cfg.size,
-        cfg.pretrain_steps,
-        cfg.pretrain_batch,
-        0,
-        &cache("owner"),
-    )?;
+    let owner = pretrained(pretraining(0), make_optimizer, &cache("owner"), reporter)?;
     let donor = if cfg.donor {
         say("pre-training (or loading) the donor model");
-        Some(pretrained(
-            &cfg.size,
-            cfg.pretrain_steps,
-            cfg.pretrain_batch,
-            1,
-            &cache("donor"),
-        )?)
+        Some(pretrained(pretraining(1), make_optimizer, &cache("donor"), reporter)?)
     } else {
         None
     };
@@ -189,6 +208,7 @@ pub fn run(cfg: &ExperimentConfig, out: &Path, log: bool) -> Result<ExperimentRe
         random,
         samples: cfg.samples,
         finetune: cfg.attack.clone(),
+        optimizer: make_optimizer,
         work: &work,
     };
     let layers = owner.config().num_hidden_layers;
@@ -214,6 +234,7 @@ pub fn run(cfg: &ExperimentConfig, out: &Path, log: bool) -> Result<ExperimentRe
         cfg.custom_samples,
         &cfg.seeds,
         &cfg.custom,
+        make_optimizer,
         &work,
     )?;
     let _ = std::fs::remove_dir_all(&work);
@@ -229,33 +250,12 @@ pub fn run(cfg: &ExperimentConfig, out: &Path, log: bool) -> Result<ExperimentRe
         chosen_k_resists_like_all_layers: resists,
         seconds: started.elapsed().as_secs_f64(),
     };
-    std::fs::write(
-        out.join("report.json"),
-        serde_json::to_string_pretty(&report)?,
-    )?;
-    std::fs::write(out.join("table.txt"), render(&report))?;
     Ok(report)
 }
 
-/// Entry point for `optlab reproduce`: runs the quick or full preset in `out/semiopen` and
-/// returns the headline figures.
-pub fn reproduce(quick: bool, out: &Path) -> Result<serde_json::Value> {
-    let dir = out.join("semiopen");
-    let r = run(&ExperimentConfig::preset(quick), &dir, true)?;
-    println!("{}", render(&r));
-    let k = r.plan.chosen_k;
-    Ok(serde_json::json!({
-        "chosen_k": k,
-        "layers": r.plan.num_layers,
-        "closed_fraction": k.map(|k| r.plan.rows[k - 1].closed_fraction),
-        "chosen_k_resists_like_all_layers": r.chosen_k_resists_like_all_layers,
-        "summary": r.summary,
-        "report": dir.join("report.json"),
-        "seconds": r.seconds,
-    }))
-}
-
-fn resists_like_all(summary: &[AttackSummary], k: usize, layers: usize) -> Option<bool> {
+/// Whether attacks at `k` recovered no more than with all `layers` closed (mean accuracy
+/// ratio within one pooled standard deviation), from the random-init summaries.
+pub fn resists_like_all(summary: &[AttackSummary], k: usize, layers: usize) -> Option<bool> {
     let find = |kk: usize| {
         summary
             .iter()
@@ -266,46 +266,3 @@ fn resists_like_all(summary: &[AttackSummary], k: usize, layers: usize) -> Optio
     Some(at_k.accuracy_ratio.0 <= all.accuracy_ratio.0 + pooled)
 }
 
-/// The report as text: metric table, attack table, customisation, verdict.
-pub fn render(r: &ExperimentReport) -> String {
-    let mut s = super::metric::plan_table(&r.plan);
-    s += "\nrecovery attacks (held-out task data; acc ratio = recovered / original next-token accuracy)\n";
-    s += &attack_table(&r.summary, r.original, r.random);
-    s += "\ncustomisation on the downstream task (held-out loss / accuracy)\n";
-    s += &customise_table(&r.customisation);
-    s += &verdict(r);
-    s
-}
-
-fn verdict(r: &ExperimentReport) -> String {
-    let layers = r.plan.num_layers;
-    let k = r.plan.chosen_k.unwrap_or(layers);
-    let find = |kk: usize| {
-        r.summary
-            .iter()
-            .find(|x| x.closed == Closed::Bottom(kk) && x.init == "random")
-    };
-    let head = match r.plan.chosen_k {
-        Some(k) => format!("chosen k = {k} of {layers} layers"),
-        None => format!("no k meets the rule; k = {layers} (all layers) used"),
-    };
-    match (find(k), find(layers)) {
-        (Some(a), Some(b)) => format!(
-            "\n{head}: {:.1}% of parameters closed (all layers: {:.1}%). Recovered accuracy ratio \
-             {:.3} (sd {:.3}) at k = {k} vs {:.3} (sd {:.3}) with all {layers} layers closed: \
-             the chosen k {} as well as closing all layers.\n",
-            100.0 * a.closed_fraction,
-            100.0 * b.closed_fraction,
-            a.accuracy_ratio.0,
-            a.accuracy_ratio.1,
-            b.accuracy_ratio.0,
-            b.accuracy_ratio.1,
-            if r.chosen_k_resists_like_all_layers == Some(true) {
-                "resisted"
-            } else {
-                "did not resist"
-            }
-        ),
-        _ => format!("\n{head}\n"),
-    }
-}

@@ -1,16 +1,29 @@
 //! Fine-tuning used by the attack and customisation simulations: optlab-core's training loop
-//! (AdamW, warm-up + cosine) on a handful of task samples, optionally with some parameters
-//! frozen.
+//! (warm-up + cosine) on a handful of task samples, optionally with some parameters frozen.
+//!
+//! This crate owns no optimizer (it does not depend on optlab-optim), so it cannot step
+//! parameters by itself: every training run takes its optimizer from the caller through an
+//! [`OptimizerFactory`] (the `optlab` command line passes optlab-optim's AdamW). SCARA's
+//! metric ([`crate::metric`]) takes no factory, so it cannot train.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use crate::error::{bail, Result};
 use candle_core::Tensor;
 use optlab_core::data::TokenDataset;
 use optlab_core::models::Llama;
-use optlab_core::train::{train_lm, AdamW, AdamWConfig, NamedGrads, TrainConfig, TrainOptimizer};
+use optlab_core::params::ParamStore;
+use optlab_core::report::Silent;
+use optlab_core::train::{train_lm, NamedGrads, TrainConfig, TrainOptimizer};
 use serde::Serialize;
+
+use crate::error::{bail, Result};
+
+/// Builds the optimizer of one training run over every parameter of a store, with the given
+/// decoupled weight decay (an AdamW-style optimizer is expected; the callers' recipes were
+/// tuned for AdamW with betas 0.9/0.999, eps 1e-8, no decay on norms and biases).
+pub type OptimizerFactory =
+    dyn Fn(&ParamStore, f64) -> optlab_core::Result<Box<dyn TrainOptimizer>> + Sync;
 
 /// Fine-tuning settings.
 #[derive(Debug, Clone, Serialize)]
@@ -47,23 +60,26 @@ impl Default for FinetuneConfig {
 
 /// An optimizer that applies its inner optimizer to the named parameters only; the others
 /// receive no update (their gradients are dropped).
-pub struct OnlyThese<O: TrainOptimizer> {
-    inner: O,
-    trainable: HashSet<String>,
+pub struct OnlyThese {
+    inner: Box<dyn TrainOptimizer>,
+    trainable: Option<HashSet<String>>,
 }
 
-impl<O: TrainOptimizer> OnlyThese<O> {
-    /// Wrap `inner`, training only `trainable`.
-    pub fn new(inner: O, trainable: HashSet<String>) -> Self {
+impl OnlyThese {
+    /// Wrap `inner`, training only `trainable` (`None`: every parameter).
+    pub fn new(inner: Box<dyn TrainOptimizer>, trainable: Option<HashSet<String>>) -> Self {
         Self { inner, trainable }
     }
 }
 
-impl<O: TrainOptimizer> TrainOptimizer for OnlyThese<O> {
+impl TrainOptimizer for OnlyThese {
     fn step(&mut self, grads: &NamedGrads, lr: f64) -> optlab_core::Result<()> {
+        let Some(trainable) = &self.trainable else {
+            return self.inner.step(grads, lr);
+        };
         let kept: NamedGrads = grads
             .iter()
-            .filter(|(n, _)| self.trainable.contains(*n))
+            .filter(|(n, _)| trainable.contains(*n))
             .map(|(n, g)| (n.clone(), g.clone()))
             .collect();
         self.inner.step(&kept, lr)
@@ -103,25 +119,36 @@ fn sample_dataset(samples: &[u32], seq: usize) -> Result<TokenDataset> {
     Ok(TokenDataset::from_tokens(tokens, f)?)
 }
 
-/// Fine-tune `model` on the token stream `samples` with AdamW; when `trainable` is given,
-/// only those parameters change. Returns the final training loss. Run files (metrics,
-/// checkpoint) go to `work`, which is removed afterwards unless `keep` is set.
+/// Where a fine-tuning run keeps its files, and whether they survive it.
+#[derive(Debug, Clone, Copy)]
+pub struct Workdir<'a> {
+    /// Folder for the run's metrics and checkpoint.
+    pub path: &'a Path,
+    /// Keep the folder afterwards (else it is removed).
+    pub keep: bool,
+}
+
+impl<'a> Workdir<'a> {
+    /// A folder removed when the run is over.
+    pub fn temporary(path: &'a Path) -> Self {
+        Self { path, keep: false }
+    }
+}
+
+/// Fine-tune `model` on the token stream `samples` with the optimizer `make_optimizer`
+/// builds; when `trainable` is given, only those parameters change. Returns the final
+/// training loss. Run files (metrics, checkpoint) go to `work`.
 pub fn finetune(
     model: &Llama,
     samples: &[u32],
     trainable: Option<HashSet<String>>,
     cfg: &FinetuneConfig,
-    work: &Path,
-    keep: bool,
+    make_optimizer: &OptimizerFactory,
+    work: Workdir<'_>,
 ) -> Result<f64> {
     let data = sample_dataset(samples, cfg.seq_len)?;
-    let adamw = AdamW::new(
-        model.params(),
-        AdamWConfig {
-            weight_decay: cfg.weight_decay,
-            ..AdamWConfig::default()
-        },
-    );
+    let inner = make_optimizer(model.params(), cfg.weight_decay)?;
+    let mut opt = OnlyThese::new(inner, trainable);
     let tc = TrainConfig {
         clip: cfg.clip,
         val_batches: 1,
@@ -131,27 +158,12 @@ pub fn finetune(
             cfg.batch,
             cfg.seq_len,
             cfg.lr,
-            PathBuf::from(work),
+            PathBuf::from(work.path),
         )
     };
-    let summary = match trainable {
-        Some(names) => train_lm(
-            model,
-            &data,
-            &mut OnlyThese::new(adamw, names),
-            &tc,
-            &optlab_core::report::Silent,
-        )?,
-        None => train_lm(
-            model,
-            &data,
-            &mut { adamw },
-            &tc,
-            &optlab_core::report::Silent,
-        )?,
-    };
-    if !keep {
-        let _ = std::fs::remove_dir_all(work);
+    let summary = train_lm(model, &data, &mut opt, &tc, &Silent)?;
+    if !work.keep {
+        let _ = std::fs::remove_dir_all(work.path);
     }
     Ok(summary.losses.last().map_or(f64::NAN, |l| l.1))
 }

@@ -1,18 +1,21 @@
 //! Splitting a checkpoint into a closed part (the bottom `k` decoder layers) and a public
 //! part (everything else), written as two safetensors files plus a JSON manifest that names
-//! every tensor, its shape, and the size and SHA-256 of each file.
+//! every tensor, its shape, and the size and SHA-256 of each file (optlab-core's
+//! [`optlab_core::manifest`] entries).
 //!
 //! What is closed follows the SCARA reference code: only decoder blocks; the token
 //! embeddings, final norm and output head stay public.
 
-use std::collections::{BTreeMap, HashMap};
-use std::path::{Path, PathBuf};
+use std::collections::HashMap;
+use std::path::Path;
 
-use crate::error::{bail, Context, Result};
 use candle_core::Tensor;
+use optlab_core::manifest::{read_checked, write_tensors, FileEntry};
 use optlab_core::models::{Llama, LlamaConfig};
+use optlab_core::CoreError;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
+
+use crate::error::{bail, Context, Result, SemiopenError};
 
 /// Manifest format tag; a manifest with another tag is refused.
 pub const FORMAT: &str = "optlab-semiopen/1";
@@ -22,28 +25,6 @@ pub const MANIFEST_FILE: &str = "manifest.json";
 pub const CLOSED_FILE: &str = "closed.safetensors";
 /// Public-part weights.
 pub const PUBLIC_FILE: &str = "public.safetensors";
-
-/// One tensor as the manifest records it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TensorEntry {
-    /// Hugging Face parameter name (original layer numbering).
-    pub name: String,
-    /// Shape.
-    pub shape: Vec<usize>,
-}
-
-/// One weights file as the manifest records it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct FileEntry {
-    /// File name inside the split folder.
-    pub file: String,
-    /// Size in bytes.
-    pub bytes: u64,
-    /// Lower-case hex SHA-256 of the file.
-    pub sha256: String,
-    /// Every tensor in the file, sorted by name.
-    pub tensors: Vec<TensorEntry>,
-}
 
 /// The manifest of a split: enough to check both files and rebuild either part.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -106,38 +87,6 @@ pub fn partition(
     Ok((closed, public))
 }
 
-/// Lower-case hex SHA-256 of `bytes`.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-fn entries(tensors: &HashMap<String, Tensor>) -> Vec<TensorEntry> {
-    let sorted: BTreeMap<&String, &Tensor> = tensors.iter().collect();
-    sorted
-        .into_iter()
-        .map(|(n, t)| TensorEntry {
-            name: n.clone(),
-            shape: t.dims().to_vec(),
-        })
-        .collect()
-}
-
-fn write_file(dir: &Path, file: &str, tensors: &HashMap<String, Tensor>) -> Result<FileEntry> {
-    let path = dir.join(file);
-    candle_core::safetensors::save(tensors, &path)
-        .with_context(|| format!("writing {}", path.display()))?;
-    let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
-    Ok(FileEntry {
-        file: file.into(),
-        bytes: bytes.len() as u64,
-        sha256: sha256_hex(&bytes),
-        tensors: entries(tensors),
-    })
-}
-
 /// Write the split of `model` at `k` into `dir` (created if needed): `closed.safetensors`,
 /// `public.safetensors`, `manifest.json`, and `tokenizer.json` when one is given.
 pub fn write_split(
@@ -147,7 +96,7 @@ pub fn write_split(
     dir: &Path,
 ) -> Result<Manifest> {
     let (closed, public) = partition(model, k)?;
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    std::fs::create_dir_all(dir).map_err(SemiopenError::io(dir))?;
     let count = |m: &HashMap<String, Tensor>| m.values().map(|t| t.elem_count()).sum::<usize>();
     let manifest = Manifest {
         format: FORMAT.into(),
@@ -156,15 +105,16 @@ pub fn write_split(
         config: model.config().clone(),
         closed_params: count(&closed),
         total_params: count(&closed) + count(&public),
-        closed: write_file(dir, CLOSED_FILE, &closed)?,
-        public: write_file(dir, PUBLIC_FILE, &public)?,
+        closed: write_tensors(dir, CLOSED_FILE, &closed)?,
+        public: write_tensors(dir, PUBLIC_FILE, &public)?,
     };
-    std::fs::write(
-        dir.join(MANIFEST_FILE),
-        serde_json::to_string_pretty(&manifest)?,
-    )?;
+    let path = dir.join(MANIFEST_FILE);
+    let text =
+        serde_json::to_string_pretty(&manifest).map_err(SemiopenError::json(path.display()))?;
+    std::fs::write(&path, text).map_err(SemiopenError::io(&path))?;
     if let Some(t) = tokenizer_json {
-        std::fs::write(dir.join("tokenizer.json"), t)?;
+        let path = dir.join("tokenizer.json");
+        std::fs::write(&path, t).map_err(SemiopenError::io(&path))?;
     }
     Ok(manifest)
 }
@@ -172,10 +122,11 @@ pub fn write_split(
 /// Read and sanity-check `dir/manifest.json` (format tag, `k` against the layer count).
 pub fn read_manifest(dir: &Path) -> Result<Manifest> {
     let path = dir.join(MANIFEST_FILE);
-    let text =
-        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-    let m: Manifest = serde_json::from_str(&text)
-        .with_context(|| format!("{}: not a semi-open manifest", path.display()))?;
+    let text = std::fs::read_to_string(&path).map_err(SemiopenError::io(&path))?;
+    let m: Manifest = serde_json::from_str(&text).map_err(SemiopenError::json(format!(
+        "{}: not a semi-open manifest",
+        path.display()
+    )))?;
     if m.format != FORMAT {
         bail!(
             "{}: format `{}`, expected `{FORMAT}`",
@@ -196,59 +147,50 @@ pub fn read_manifest(dir: &Path) -> Result<Manifest> {
 }
 
 /// Load one weights file and check it against its manifest entry: size, SHA-256, the exact
-/// set of tensor names, and every shape. `expect_closed` also checks that the file holds
-/// closed-layer tensors only (or public tensors only).
+/// set of tensor names, and every shape ([`read_checked`]). `expect_closed` also checks that
+/// the file holds closed-layer tensors only (or public tensors only).
 pub fn load_checked(
     dir: &Path,
     entry: &FileEntry,
     k: usize,
     expect_closed: bool,
 ) -> Result<HashMap<String, Tensor>> {
-    let path: PathBuf = dir.join(&entry.file);
-    let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
-    let p = path.display();
-    if bytes.len() as u64 != entry.bytes {
-        bail!(
-            "{p}: {} bytes, the manifest says {}",
-            bytes.len(),
-            entry.bytes
-        );
-    }
-    let hash = sha256_hex(&bytes);
-    if hash != entry.sha256 {
-        bail!(
-            "{p}: sha256 {hash} does not match the manifest's {}",
-            entry.sha256
-        );
-    }
-    let tensors = candle_core::safetensors::load_buffer(&bytes, &candle_core::Device::Cpu)
-        .with_context(|| format!("{p}: not a safetensors file"))?;
+    let tensors = read_checked(dir, entry).map_err(in_manifest_terms)?;
+    let path = dir.join(&entry.file);
     for e in &entry.tensors {
-        let Some(t) = tensors.get(&e.name) else {
-            bail!("{p}: missing tensor `{}` listed in the manifest", e.name);
-        };
-        if t.dims() != e.shape.as_slice() {
-            bail!(
-                "{p}: tensor `{}` has shape {:?}, the manifest says {:?}",
-                e.name,
-                t.dims(),
-                e.shape
-            );
-        }
         let closed = layer_of(&e.name).is_some_and(|i| i < k);
         if closed != expect_closed {
             let side = if expect_closed { "closed" } else { "public" };
             bail!(
-                "{p}: tensor `{}` does not belong to the {side} part for k = {k}",
+                "{}: tensor `{}` does not belong to the {side} part for k = {k}",
+                path.display(),
                 e.name
             );
         }
     }
-    if let Some(extra) = tensors
-        .keys()
-        .find(|n| !entry.tensors.iter().any(|e| &e.name == *n))
-    {
-        bail!("{p}: tensor `{extra}` is not listed in the manifest");
-    }
     Ok(tensors)
+}
+
+/// Core's checks speak of "the model"; here the reference is the split's manifest.
+fn in_manifest_terms(e: CoreError) -> SemiopenError {
+    match e {
+        CoreError::ShapeMismatch {
+            path,
+            name,
+            expected,
+            found,
+        } => SemiopenError::Invalid(format!(
+            "{}: tensor `{name}` has shape {found:?}, the manifest says {expected:?}",
+            path.display()
+        )),
+        CoreError::UnknownTensor { path, name } => SemiopenError::Invalid(format!(
+            "{}: tensor `{name}` is not listed in the manifest",
+            path.display()
+        )),
+        CoreError::MissingTensor { path, name } => SemiopenError::Invalid(format!(
+            "{}: missing tensor `{name}` listed in the manifest",
+            path.display()
+        )),
+        other => other.into(),
+    }
 }

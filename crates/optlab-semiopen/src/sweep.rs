@@ -14,7 +14,7 @@ use serde::Serialize;
 use crate::attack::{attack, attacker_model, recovery, ClosedInit, Recovery};
 use crate::combined::split_in_memory;
 use crate::data::{encode_lines, quality, task_lines, Quality};
-use crate::finetune::FinetuneConfig;
+use crate::finetune::{FinetuneConfig, OptimizerFactory};
 use crate::metric::closed_fractions;
 
 /// Which closed-layer setting an attack row is about.
@@ -62,6 +62,8 @@ pub struct SweepSetup<'a> {
     pub samples: usize,
     /// Fine-tuning recipe (its seed is replaced per run).
     pub finetune: FinetuneConfig,
+    /// The attacker's optimizer.
+    pub optimizer: &'a OptimizerFactory,
     /// Scratch folder for the fine-tuning runs.
     pub work: &'a Path,
 }
@@ -131,6 +133,7 @@ pub fn run_one(
         &samples,
         s.heldout,
         &cfg,
+        s.optimizer,
         &s.work.join(format!("{tag}-s{seed}")),
     )?;
     Ok(AttackRow {

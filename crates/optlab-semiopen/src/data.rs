@@ -3,14 +3,12 @@
 //! the owner never trained on (for customisation). Models load through
 //! [`optlab_core::models::LoadedModel`].
 
-use std::path::Path;
-
-use crate::error::{bail, Context, Result};
+use crate::error::{bail, Result};
 use candle_core::{DType, Device, Tensor, D};
 use optlab_core::data::generated_corpus;
-use optlab_core::models::{lm_loss, Llama};
+use optlab_core::models::lm_loss;
 use optlab_core::rng::Rng;
-use optlab_core::tokenizer::{ByteTokenizer, Tokenizer};
+use optlab_core::tokenizer::Tokenizer;
 use serde::Serialize;
 
 /// `n` lines (samples) of the embedded generated corpus for `seed`.

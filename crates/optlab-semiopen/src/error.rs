@@ -21,6 +21,14 @@ pub enum SemiopenError {
         /// The underlying error (shown in the message, so not chained as a source).
         cause: std::io::Error,
     },
+    /// A connection of the closed-part service or its client failed.
+    #[error("{peer}: {cause}")]
+    Network {
+        /// Who was on the other end (an address, or `client` for the service's side).
+        peer: String,
+        /// The underlying error (shown in the message, so not chained as a source).
+        cause: std::io::Error,
+    },
     /// A JSON document could not be read or written.
     #[error("{what}: {cause}")]
     Json {
@@ -50,6 +58,12 @@ impl SemiopenError {
     pub fn io(path: impl AsRef<Path>) -> impl FnOnce(std::io::Error) -> SemiopenError {
         let path = path.as_ref().to_path_buf();
         move |cause| SemiopenError::Io { path, cause }
+    }
+
+    /// Helper for `map_err` on socket calls talking to `peer`.
+    pub fn net(peer: impl std::fmt::Display) -> impl FnOnce(std::io::Error) -> SemiopenError {
+        let peer = peer.to_string();
+        move |cause| SemiopenError::Network { peer, cause }
     }
 
     /// Helper for `map_err` on JSON calls about `what` (a file, `FILE:LINE` or value name).

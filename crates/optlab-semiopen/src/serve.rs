@@ -6,7 +6,7 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream, ToSocketAddrs};
 
-use crate::error::{bail, Context, Result};
+use crate::error::{bail, Context, Result, SemiopenError};
 use candle_core::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
@@ -25,18 +25,21 @@ struct Response {
 
 /// Read one HTTP request; returns (request line, body).
 fn read_request(stream: &mut TcpStream) -> Result<(String, Vec<u8>)> {
+    let net = || SemiopenError::net("client");
     let mut reader = BufReader::new(stream);
     let mut line = String::new();
-    reader.read_line(&mut line)?;
+    reader.read_line(&mut line).map_err(net())?;
     let mut length = 0usize;
     loop {
         let mut h = String::new();
-        if reader.read_line(&mut h)? == 0 || h == "\r\n" || h == "\n" {
+        if reader.read_line(&mut h).map_err(net())? == 0 || h == "\r\n" || h == "\n" {
             break;
         }
         if let Some((k, v)) = h.split_once(':') {
             if k.trim().eq_ignore_ascii_case("content-length") {
-                length = v.trim().parse().context("bad Content-Length")?;
+                length = v.trim().parse().map_err(|e| {
+                    SemiopenError::Invalid(format!("bad Content-Length: {e}"))
+                })?;
             }
         }
     }
@@ -44,7 +47,7 @@ fn read_request(stream: &mut TcpStream) -> Result<(String, Vec<u8>)> {
         bail!("request body of {length} bytes is too large");
     }
     let mut body = vec![0u8; length];
-    reader.read_exact(&mut body)?;
+    reader.read_exact(&mut body).map_err(net())?;
     Ok((line, body))
 }
 
@@ -53,15 +56,17 @@ fn respond(stream: &mut TcpStream, status: &str, body: &str) -> Result<()> {
         stream,
         "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
-    )?;
-    Ok(stream.flush()?)
+    )
+    .map_err(SemiopenError::net("client"))?;
+    stream.flush().map_err(SemiopenError::net("client"))
 }
 
 fn answer(closed: &dyn ClosedPart, vocab: usize, line: &str, body: &[u8]) -> Result<String> {
     if !line.starts_with("POST /hidden ") {
         bail!("only POST /hidden is served");
     }
-    let req: Request = serde_json::from_slice(body).context("body is not {\"ids\": [[…]]}")?;
+    let req: Request =
+        serde_json::from_slice(body).map_err(SemiopenError::json("body is not {\"ids\": [[…]]}"))?;
     let t = req.ids.first().map_or(0, Vec::len);
     if t == 0 || req.ids.iter().any(|r| r.len() != t) {
         bail!("ids must be a non-empty rectangular batch");
@@ -78,10 +83,11 @@ fn answer(closed: &dyn ClosedPart, vocab: usize, line: &str, body: &[u8]) -> Res
         .iter()
         .map(|x| x.to_bits())
         .collect();
-    Ok(serde_json::to_string(&Response {
+    let response = Response {
         shape: h.dims().to_vec(),
         bits,
-    })?)
+    };
+    serde_json::to_string(&response).map_err(SemiopenError::json("reply"))
 }
 
 /// Serve `closed` on `listener` for `max_requests` requests (forever when `None`). Bad
@@ -93,7 +99,7 @@ pub fn serve(
     max_requests: Option<usize>,
 ) -> Result<()> {
     for (i, stream) in listener.incoming().enumerate() {
-        let mut stream = stream?;
+        let mut stream = stream.map_err(SemiopenError::net("listener"))?;
         let reply = read_request(&mut stream).and_then(|(l, b)| answer(closed, vocab, &l, &b));
         // A client that hangs up early costs its own answer, not the service.
         let _ = match reply {
@@ -129,31 +135,35 @@ impl HttpClosedPart {
 
 impl ClosedPart for HttpClosedPart {
     fn hidden(&self, ids: &Tensor) -> Result<Tensor> {
-        let body = serde_json::to_string(&Request {
+        let request = Request {
             ids: ids.to_vec2::<u32>()?,
-        })?;
+        };
+        let body = serde_json::to_string(&request).map_err(SemiopenError::json("request"))?;
+        let net = || SemiopenError::net(format!("closed-part service at {}", self.addr));
         let addr = self
             .addr
-            .to_socket_addrs()?
+            .to_socket_addrs()
+            .map_err(net())?
             .next()
             .with_context(|| format!("cannot resolve {}", self.addr))?;
-        let mut s = TcpStream::connect(addr)
-            .with_context(|| format!("closed-part service at {}", self.addr))?;
+        let mut s = TcpStream::connect(addr).map_err(net())?;
         write!(
             s,
             "POST /hidden HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
             self.addr,
             body.len()
-        )?;
+        )
+        .map_err(net())?;
         let mut raw = String::new();
-        s.read_to_string(&mut raw)?;
+        s.read_to_string(&mut raw).map_err(net())?;
         let (head, payload) = raw
             .split_once("\r\n\r\n")
             .context("malformed reply from the closed-part service")?;
         if !head.starts_with("HTTP/1.1 200") {
             bail!("closed-part service: {payload}");
         }
-        let r: Response = serde_json::from_str(payload).context("closed-part service reply")?;
+        let r: Response =
+            serde_json::from_str(payload).map_err(SemiopenError::json("closed-part service reply"))?;
         let values: Vec<f32> = r.bits.iter().map(|&b| f32::from_bits(b)).collect();
         Ok(Tensor::from_vec(values, r.shape, &Device::Cpu)?)
     }

@@ -1,224 +1,49 @@
-//! `optlab semiopen` command line: plan, split, verify, attack, customize, experiment.
+//! Running `optlab semiopen` subcommands: load the owner's model, call the library, print
+//! text or JSON.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use crate::error::{bail, Context, Result};
+use anyhow::{bail, Context, Result};
 use candle_core::{Device, Tensor};
-use clap::{Args, Subcommand};
+use optlab_core::models::{LoadedModel, ModelSource, TokenizerSpec};
+use optlab_semiopen::combined::load_split;
+use optlab_semiopen::customise::{customise_seeds, customise_table};
+use optlab_semiopen::data::{blocks, encode_lines, quality, task_lines};
+use optlab_semiopen::finetune::FinetuneConfig;
+use optlab_semiopen::metric::{plan, plan_table};
+use optlab_semiopen::serve::{serve, verify_split};
+use optlab_semiopen::split::{write_split, MANIFEST_FILE};
+use optlab_semiopen::sweep::{attack_table, random_quality, run_one, summarise, Closed, SweepSetup};
 
-use crate::combined::load_split;
-use crate::customise::{customise_seeds, customise_table};
-use crate::data::{blocks, encode_lines, load_owner, quality, task_lines, OwnerModel};
-use crate::experiment::{self, ExperimentConfig};
-use crate::finetune::FinetuneConfig;
-use crate::metric::{plan, plan_table, DEFAULT_TAU};
-use crate::serve::{serve, verify_split};
-use crate::split::write_split;
-use crate::sweep::{attack_table, random_quality, run_one, summarise, Closed, SweepSetup};
+use super::args::{Cmd, EvalArgs, ModelArgs, SemiopenArgs, TuneArgs};
+use super::output::print;
+use super::study::{adamw, experiment};
 
-/// SCARA semi-open models and recovery attacks (issue 7).
-#[derive(Debug, Args)]
-#[command(
-    after_help = "Example:\n  optlab semiopen plan --model-dir runs/train/model\n  optlab semiopen experiment --quick --out runs/semiopen"
-)]
-pub struct SemiopenArgs {
-    #[command(subcommand)]
-    cmd: Cmd,
+/// The owner's model as the flags name it, with the `tokenizer.json` a split ships (a
+/// folder's own; none for a GGUF file or a byte-level folder).
+struct Owner {
+    loaded: LoadedModel,
+    tokenizer_json: Option<String>,
 }
 
-/// The owner's model: a Hugging Face folder (tokenizer.json optional: byte-level without
-/// it) or a GGUF file.
-#[derive(Debug, Clone, Args)]
-pub struct ModelArgs {
-    /// Model folder (config.json, model.safetensors, optional tokenizer.json).
-    #[arg(long, required_unless_present = "gguf")]
-    pub model_dir: Option<PathBuf>,
-    /// llama.cpp GGUF file (arch llama), dequantised to f32.
-    #[arg(long, conflicts_with = "model_dir")]
-    pub gguf: Option<PathBuf>,
+fn load(m: &ModelArgs, dev: &Device) -> Result<Owner> {
+    let source = match (&m.model_dir, &m.gguf) {
+        (Some(dir), None) => ModelSource::Folder(dir.clone()),
+        (None, Some(path)) => ModelSource::Gguf(path.clone()),
+        _ => bail!("give exactly one of --model-dir or --gguf"),
+    };
+    let loaded = LoadedModel::load(&source, dev)?;
+    let tokenizer_json = match (&source, &loaded.spec) {
+        (ModelSource::Folder(_), TokenizerSpec::Json(j)) => Some(j.clone()),
+        _ => None,
+    };
+    Ok(Owner {
+        loaded,
+        tokenizer_json,
+    })
 }
 
-/// Held-out evaluation data.
-#[derive(Debug, Clone, Args)]
-pub struct EvalArgs {
-    /// Text file to evaluate on (default: held-out lines of the embedded corpus).
-    #[arg(long)]
-    pub corpus: Option<PathBuf>,
-    /// Sequences per evaluation batch.
-    #[arg(long, default_value_t = 8)]
-    pub batch: usize,
-    /// Tokens per sequence.
-    #[arg(long, default_value_t = 64)]
-    pub seq_len: usize,
-    /// Evaluation batches.
-    #[arg(long, default_value_t = 8)]
-    pub batches: usize,
-}
-
-/// Fine-tuning recipe of an attack or customisation.
-#[derive(Debug, Clone, Args)]
-pub struct TuneArgs {
-    /// Task samples (lines) the attacker or customer has.
-    #[arg(long, default_value_t = 64)]
-    pub samples: usize,
-    /// Fine-tuning steps.
-    #[arg(long, default_value_t = 100)]
-    pub steps: usize,
-    /// Peak learning rate (AdamW, warm-up then cosine).
-    #[arg(long, default_value_t = 1e-3)]
-    pub lr: f64,
-    /// Runs with seeds seed, seed+1, …
-    #[arg(long, default_value_t = 3)]
-    pub seeds: u64,
-}
-
-#[derive(Debug, Subcommand)]
-enum Cmd {
-    /// SCARA's fine-tuning-free metric RD(k) per k and the chosen number of closed layers.
-    #[command(
-        after_help = "Example:\n  optlab semiopen plan --model-dir runs/train/model --seeds 3\n  optlab semiopen plan --gguf assets-cache/SmolLM2-135M-Instruct.Q4_1.gguf --corpus assets-cache/tiny-shakespeare.txt --json"
-    )]
-    Plan {
-        #[command(flatten)]
-        model: ModelArgs,
-        #[command(flatten)]
-        eval: EvalArgs,
-        /// Random initialisations averaged.
-        #[arg(long, default_value_t = 3)]
-        seeds: u64,
-        /// Tolerance: k qualifies when RD(k) * (1 + tau) >= RD(random model).
-        #[arg(long, default_value_t = DEFAULT_TAU)]
-        tau: f64,
-        /// First seed.
-        #[arg(long, default_value_t = 0)]
-        seed: u64,
-        /// JSON output.
-        #[arg(long)]
-        json: bool,
-    },
-    /// Write the closed part (bottom k layers), the public part and a manifest.
-    #[command(
-        after_help = "Example:\n  optlab semiopen split --model-dir runs/train/model --k 1 --out runs/split"
-    )]
-    Split {
-        #[command(flatten)]
-        model: ModelArgs,
-        /// Closed bottom decoder layers.
-        #[arg(long)]
-        k: usize,
-        /// Output folder.
-        #[arg(long)]
-        out: PathBuf,
-        /// JSON output.
-        #[arg(long)]
-        json: bool,
-    },
-    /// Check a split folder against its manifest and run the recombined model; with
-    /// --model-dir, compare its logits with the original's bit for bit.
-    #[command(
-        after_help = "Example:\n  optlab semiopen verify --split runs/split --model-dir runs/train/model"
-    )]
-    Verify {
-        /// Split folder.
-        #[arg(long)]
-        split: PathBuf,
-        /// The original model folder to compare against.
-        #[arg(long)]
-        model_dir: Option<PathBuf>,
-        /// The original GGUF file to compare against.
-        #[arg(long, conflicts_with = "model_dir")]
-        gguf: Option<PathBuf>,
-        /// Ask the closed part of a running `optlab semiopen serve` at this address.
-        #[arg(long)]
-        remote: Option<String>,
-        /// JSON output.
-        #[arg(long)]
-        json: bool,
-    },
-    /// Serve the closed part's hidden states over HTTP (POST /hidden, JSON token ids).
-    #[command(
-        after_help = "Example:\n  optlab semiopen serve --split runs/split --addr 127.0.0.1:8477\n  optlab semiopen verify --split runs/split --remote 127.0.0.1:8477 --model-dir runs/train/model"
-    )]
-    Serve {
-        /// Split folder.
-        #[arg(long)]
-        split: PathBuf,
-        /// Address to listen on.
-        #[arg(long, default_value = "127.0.0.1:8477")]
-        addr: String,
-        /// Stop after this many requests (default: serve forever).
-        #[arg(long)]
-        requests: Option<usize>,
-    },
-    /// Recovery attack: rebuild the k closed layers from N samples, score vs the original.
-    #[command(
-        after_help = "Example:\n  optlab semiopen attack --model-dir runs/train/model --k 1 --samples 64 --steps 100"
-    )]
-    Attack {
-        #[command(flatten)]
-        model: ModelArgs,
-        #[command(flatten)]
-        eval: EvalArgs,
-        #[command(flatten)]
-        tune: TuneArgs,
-        /// Closed bottom layers (0 = close every parameter: attack from a random model).
-        #[arg(long)]
-        k: usize,
-        /// Take the replacement layers from this model folder instead of random weights.
-        #[arg(long)]
-        donor: Option<PathBuf>,
-        /// First seed.
-        #[arg(long, default_value_t = 0)]
-        seed: u64,
-        /// Scratch folder for fine-tuning runs.
-        #[arg(long, default_value = "runs/semiopen-attack")]
-        out: PathBuf,
-        /// JSON output.
-        #[arg(long)]
-        json: bool,
-    },
-    /// Customisation: fine-tune only the public layers above k vs the fully open model.
-    #[command(
-        after_help = "Example:\n  optlab semiopen customize --model-dir runs/train/model --k 1 --samples 64"
-    )]
-    Customize {
-        #[command(flatten)]
-        model: ModelArgs,
-        #[command(flatten)]
-        tune: TuneArgs,
-        /// Closed bottom layers.
-        #[arg(long)]
-        k: usize,
-        /// First seed.
-        #[arg(long, default_value_t = 0)]
-        seed: u64,
-        /// Scratch folder for fine-tuning runs.
-        #[arg(long, default_value = "runs/semiopen-customize")]
-        out: PathBuf,
-        /// JSON output.
-        #[arg(long)]
-        json: bool,
-    },
-    /// The full study on a small pre-trained model: metric, attacks vs k, customisation.
-    #[command(after_help = "Example:\n  optlab semiopen experiment --quick --out runs/semiopen")]
-    Experiment {
-        /// Small settings (tiny model, ~2 minutes in release).
-        #[arg(long)]
-        quick: bool,
-        /// Output folder (the pre-trained model is cached here).
-        #[arg(long, default_value = "runs/semiopen")]
-        out: PathBuf,
-        /// JSON output.
-        #[arg(long)]
-        json: bool,
-    },
-}
-
-fn load(m: &ModelArgs, dev: &Device) -> Result<OwnerModel> {
-    load_owner(m.model_dir.as_deref(), m.gguf.as_deref(), dev)
-}
-
-fn heldout(o: &OwnerModel, e: &EvalArgs, dev: &Device) -> Result<Vec<(Tensor, Tensor)>> {
+fn heldout(o: &LoadedModel, e: &EvalArgs, dev: &Device) -> Result<Vec<(Tensor, Tensor)>> {
     let need = e.batch * e.batches * e.seq_len + 1;
     let tokens = match &e.corpus {
         Some(p) => {
@@ -241,15 +66,6 @@ fn seeds(first: u64, n: u64) -> Result<Vec<u64>> {
     Ok((first..first + n).collect())
 }
 
-fn print(json: bool, value: &impl serde::Serialize, text: &str) -> Result<()> {
-    if json {
-        println!("{}", serde_json::to_string_pretty(value)?);
-    } else {
-        print!("{text}");
-    }
-    Ok(())
-}
-
 fn tune(t: &TuneArgs) -> FinetuneConfig {
     FinetuneConfig {
         steps: t.steps,
@@ -270,7 +86,7 @@ pub fn run(args: SemiopenArgs) -> Result<()> {
             seed,
             json,
         } => {
-            let o = load(&model, &dev)?;
+            let o = load(&model, &dev)?.loaded;
             let b = heldout(&o, &eval, &dev)?;
             let p = plan(&o.model, &b, &seeds(seed, n)?, tau)?;
             print(json, &p, &plan_table(&p))
@@ -282,12 +98,12 @@ pub fn run(args: SemiopenArgs) -> Result<()> {
             json,
         } => {
             let o = load(&model, &dev)?;
-            let m = write_split(&o.model, k, o.tokenizer_json.as_deref(), &out)?;
+            let m = write_split(&o.loaded.model, k, o.tokenizer_json.as_deref(), &out)?;
             let text = format!(
                 "closed: bottom {k} of {} layers, {} parameters ({:.1}%), {} ({} bytes)\npublic: {} tensors, {} ({} bytes)\nmanifest: {}\n",
                 m.num_layers, m.closed_params, 100.0 * m.closed_fraction(), out.join(&m.closed.file).display(),
                 m.closed.bytes, m.public.tensors.len(), out.join(&m.public.file).display(), m.public.bytes,
-                out.join(super::split::MANIFEST_FILE).display()
+                out.join(MANIFEST_FILE).display()
             );
             print(json, &m, &text)
         }
@@ -328,7 +144,7 @@ pub fn run(args: SemiopenArgs) -> Result<()> {
             out,
             json,
         } => {
-            let o = load(&model, &dev)?;
+            let o = load(&model, &dev)?.loaded;
             let layers = o.model.config().num_hidden_layers;
             let closed = match k {
                 0 => Closed::Everything,
@@ -336,7 +152,7 @@ pub fn run(args: SemiopenArgs) -> Result<()> {
                 k => bail!("cannot close {k} layers: the model has {layers} decoder layers"),
             };
             let donor = match &donor {
-                Some(d) => Some(load_owner(Some(d), None, &dev)?.model),
+                Some(d) => Some(LoadedModel::load(&ModelSource::Folder(d.clone()), &dev)?.model),
                 None => None,
             };
             let b = heldout(&o, &eval, &dev)?;
@@ -350,12 +166,13 @@ pub fn run(args: SemiopenArgs) -> Result<()> {
                 random,
                 samples: t.samples,
                 finetune: tune(&t),
+                optimizer: &adamw,
                 work: &out,
             };
             let rows = ss
                 .iter()
                 .map(|&s| run_one(&o.model, closed, donor.as_ref(), s, &setup))
-                .collect::<Result<Vec<_>>>()?;
+                .collect::<optlab_semiopen::Result<Vec<_>>>()?;
             let summary = summarise(&rows);
             let value = serde_json::json!({"original": original, "random": random, "runs": rows, "summary": summary});
             print(json, &value, &attack_table(&summary, original, random))
@@ -368,7 +185,7 @@ pub fn run(args: SemiopenArgs) -> Result<()> {
             out,
             json,
         } => {
-            let o = load(&model, &dev)?;
+            let o = load(&model, &dev)?.loaded;
             let rows = customise_seeds(
                 &o.model,
                 k,
@@ -376,21 +193,19 @@ pub fn run(args: SemiopenArgs) -> Result<()> {
                 t.samples,
                 &seeds(seed, t.seeds)?,
                 &tune(&t),
+                &adamw,
                 &out,
             )?;
             print(json, &rows, &customise_table(&rows))
         }
-        Cmd::Experiment { quick, out, json } => {
-            let r = experiment::run(&ExperimentConfig::preset(quick), &out, !json)?;
-            print(json, &r, &experiment::render(&r))
-        }
+        Cmd::Experiment { quick, out, json } => experiment(quick, &out, json),
     }
 }
 
 fn verify(split: &Path, remote: Option<&str>, original: &ModelArgs, json: bool) -> Result<()> {
     let dev = Device::Cpu;
     let o = match original.model_dir.is_some() || original.gguf.is_some() {
-        true => Some(load(original, &dev)?),
+        true => Some(load(original, &dev)?.loaded),
         false => None,
     };
     let r = verify_split(split, remote, o.as_ref().map(|o| &o.model), &dev)?;

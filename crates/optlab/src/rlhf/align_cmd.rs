@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use candle_core::Device;
+use optlab_core::report::Reporter;
 use optlab_core::tokenizer::ByteTokenizer;
 use optlab_rlhf::config::{Algo, RlConfig, ValueMode};
 use optlab_rlhf::learner::Rewarder;

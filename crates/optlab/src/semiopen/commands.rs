@@ -56,7 +56,7 @@ fn heldout(o: &LoadedModel, e: &EvalArgs, dev: &Device) -> Result<Vec<(Tensor, T
         }
         None => encode_lines(&task_lines(99, need / 8 + 16), o.tokenizer.as_ref())?,
     };
-    blocks(&tokens, e.batch, e.seq_len, e.batches, dev)
+    Ok(blocks(&tokens, e.batch, e.seq_len, e.batches, dev)?)
 }
 
 fn seeds(first: u64, n: u64) -> Result<Vec<u64>> {
@@ -132,7 +132,7 @@ pub fn run(args: SemiopenArgs) -> Result<()> {
                 m.closed_layers,
                 split.display()
             );
-            serve(&semi.closed, m.config.vocab_size, listener, requests)
+            Ok(serve(&semi.closed, m.config.vocab_size, listener, requests)?)
         }
         Cmd::Attack {
             model,

@@ -122,7 +122,11 @@ impl RlConfig {
 
     /// One-line error for settings no algorithm can run with.
     pub fn validate(&self) -> crate::error::Result<()> {
-        let bad = |m: &str| Err(crate::error::RlhfError::Invalid(format!("invalid rlhf setting: {m}")));
+        let bad = |m: &str| {
+            Err(crate::error::RlhfError::Invalid(format!(
+                "invalid rlhf setting: {m}"
+            )))
+        };
         if self.iterations == 0 || self.prompts == 0 {
             return bad("--iterations and --prompts must be positive");
         }

@@ -8,15 +8,11 @@ use optlab_core::models::Llama;
 use optlab_core::params::ParamStore;
 use optlab_core::rng::Rng;
 use optlab_core::tokenizer::Tokenizer;
-use optlab_core::train::{
-    global_norm, named_grads, NamedGrads, TrainOptimizer,
-};
+use optlab_core::train::{global_norm, named_grads, NamedGrads, TrainOptimizer};
 use serde::Serialize;
 
 use crate::config::{Algo, RlConfig, ValueMode};
 use crate::cost::{activation_bytes, MemoryAccount, Phase, PhaseTimes};
-use optlab_core::process::cpu_seconds;
-use optlab_optim::AdamW;
 use crate::losses::{
     k3_per_token, masked_mean, ppo_policy_loss, reinforce_loss, token_logprobs, value_loss,
 };
@@ -25,6 +21,8 @@ use crate::policy::{frozen_copy, logits_and_hidden};
 use crate::reward::{RewardModel, ScalarHead, TokenizerId};
 use crate::rollout::{respond, Batch};
 use crate::task::{arith_reward, ArithPrompt, STOP_BYTE};
+use optlab_core::process::cpu_seconds;
+use optlab_optim::AdamW;
 
 /// Where rewards come from.
 pub enum Rewarder {

@@ -1,6 +1,6 @@
 //! Differentiable pieces on `[batch, time]` tensors: token log-probabilities, masked means,
 //! the REINFORCE loss, the PPO clipped policy and value losses and the k3 KL penalty. Each
-//! matches its scalar definition in [`super::math`] (tested).
+//! matches its scalar definition in [`crate::math`] (tested).
 
 use candle_core::{DType, Result, Tensor, D};
 
@@ -74,8 +74,8 @@ pub fn k3_per_token(logp: &Tensor, ref_logp: &Tensor) -> Result<Tensor> {
 
 #[cfg(test)]
 mod tests {
-    use crate::math;
     use super::*;
+    use crate::math;
     use candle_core::{Device, Var};
     use optlab_core::rng::Rng;
 

@@ -1,7 +1,9 @@
 //! The scalar mathematics of policy-gradient alignment, in f64 on plain slices: advantages
 //! (ReMax, RLOO, GRPO), GAE, the PPO clipped objective and clipped value loss, KL estimators,
-//! whitening and confidence intervals. The tensor losses in [`super::losses`] are tested
+//! whitening and confidence intervals. The tensor losses in [`crate::losses`] are tested
 //! against these, and these against hand-computed values.
+
+use optlab_core::stats;
 
 /// ReMax advantage of one prompt: `clip(r(sample) - r(greedy), -clip, clip)`. The clip acts
 /// on the difference, as in the reference trainer (`clip_reward_value` = 5).
@@ -132,15 +134,13 @@ pub fn t975(df: usize) -> f64 {
 /// Mean and the half-width of its 95 % t confidence interval (NaN width for one value).
 pub fn mean_ci95(xs: &[f64]) -> (f64, f64) {
     let n = xs.len();
-    if n == 0 {
+    let (Some(mean), Some(sd)) = (stats::mean(xs), stats::std_dev(xs)) else {
         return (f64::NAN, f64::NAN);
-    }
-    let mean = xs.iter().sum::<f64>() / n as f64;
+    };
     if n < 2 {
         return (mean, f64::NAN);
     }
-    let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
-    (mean, t975(n - 1) * (var / n as f64).sqrt())
+    (mean, t975(n - 1) * sd / (n as f64).sqrt())
 }
 
 #[cfg(test)]

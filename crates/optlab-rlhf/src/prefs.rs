@@ -132,8 +132,8 @@ mod tests {
 
     #[test]
     fn demo_format_is_parsed_truncated_and_bad_files_are_named() {
-        let dir = std::env::temp_dir().join(format!("optlab-prefs-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
         let good = dir.join("good.json");
         std::fs::write(
             &good,
@@ -160,6 +160,5 @@ mod tests {
         assert!(format!("{e:#}").contains("not a DPO preference file"));
         let e = load_dpo_demo(&dir.join("missing.json"), &ByteTokenizer, cut).unwrap_err();
         assert!(format!("{e:#}").contains("fetch-assets"));
-        let _ = std::fs::remove_dir_all(&dir);
     }
 }

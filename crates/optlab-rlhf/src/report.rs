@@ -1,6 +1,6 @@
-//! Summaries of a comparison: the cost table (time per iteration by phase, live tensor bytes,
-//! RSS peak, ReMax/PPO ratios), start/end reward with confidence intervals over seeds, and an
-//! SVG of the reward curves.
+//! Summaries of a comparison: the rows of the cost table (time per iteration by phase, live
+//! tensor bytes, RSS peak), ReMax/PPO ratios, and start/end reward with confidence intervals
+//! over seeds.
 
 use serde::Serialize;
 
@@ -103,43 +103,6 @@ pub fn reward_change(runs: &[&RunResult]) -> Option<RewardChange> {
     })
 }
 
-/// Human cost table with ReMax/PPO ratios where both rows exist.
-pub fn cost_table(rows: &[CostRow]) -> String {
-    let mb = |b: u64| b as f64 / 1e6;
-    let mut s = String::from(
-        "algo    s/iter  cpu s   gen     fwd     bwd     opt     live MB  weights MB  optim MB  RSS peak MB  RSS rise MB\n",
-    );
-    for r in rows {
-        s.push_str(&format!(
-            "{:<7} {:>6.3}  {:>6}  {:>6.3}  {:>6.3}  {:>6.3}  {:>6.3}  {:>7.2}  {:>10.2}  {:>8.2}  {:>11}  {:>11}\n",
-            r.algo,
-            r.sec_per_iter,
-            r.cpu_per_iter.map_or("n/a".into(), |c| format!("{c:.3}")),
-            r.generation,
-            r.forward,
-            r.backward,
-            r.optimizer,
-            mb(r.live_bytes),
-            mb(r.weight_bytes),
-            mb(r.optimizer_bytes),
-            r.rss_peak.map_or("n/a".into(), |b| format!("{:.1}", mb(b))),
-            r.rss_peak
-                .zip(r.rss_start)
-                .map_or("n/a".into(), |(p, s)| format!("{:.1}", mb(p.saturating_sub(s)))),
-        ));
-    }
-    if let Some(q) = remax_over_ppo(rows) {
-        s.push_str(&format!(
-            "ReMax / PPO: time per iteration {:.2}x, CPU time per iteration {}, live tensor bytes {:.2}x, RSS peak {}\n",
-            q.time,
-            q.cpu.map_or("n/a".into(), |x| format!("{x:.2}x")),
-            q.live_bytes,
-            q.rss_peak.map_or("n/a".into(), |x| format!("{x:.2}x")),
-        ));
-    }
-    s
-}
-
 /// ReMax's cost as a fraction of PPO's.
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct Ratios {
@@ -165,21 +128,6 @@ pub fn remax_over_ppo(rows: &[CostRow]) -> Option<Ratios> {
     })
 }
 
-/// SVG line chart of held-out expected reward against iteration, one line per `(label, points)`.
-pub fn reward_svg(series: &[(String, Vec<(f64, f64)>)]) -> String {
-    let chart = optlab_core::svg::Chart {
-        title: "held-out expected verifiable reward".into(),
-        x_label: "iteration".into(),
-        y_label: "expected reward".into(),
-        log_y: false,
-    };
-    let curves: Vec<optlab_core::svg::Series> = series
-        .iter()
-        .map(|(label, points)| optlab_core::svg::Series::new(label.clone(), points.clone()))
-        .collect();
-    optlab_core::svg::line_chart(&chart, &curves)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -202,16 +150,11 @@ mod tests {
     }
 
     #[test]
-    fn ratios_table_and_svg() {
+    fn remax_over_ppo_ratios() {
         let rows = [row("remax", 1.0, 500), row("ppo", 2.0, 1000)];
         let q = remax_over_ppo(&rows).unwrap();
         assert_eq!((q.time, q.live_bytes, q.rss_peak), (0.5, 0.5, Some(1.0)));
         assert_eq!(q.cpu, Some(0.5));
-        let t = cost_table(&rows);
-        assert!(t.contains("time per iteration 0.50x, CPU time per iteration 0.50x, live tensor bytes 0.50x, RSS peak 1.00x"));
-        assert!(t.lines().nth(1).unwrap().trim_end().ends_with("3.0"), "{t}");
         assert!(remax_over_ppo(&rows[..1]).is_none());
-        let svg = reward_svg(&[("remax".into(), vec![(0.0, 0.2), (10.0, 0.3)])]);
-        assert!(svg.starts_with("<svg") && svg.contains("polyline") && svg.contains("remax"));
     }
 }

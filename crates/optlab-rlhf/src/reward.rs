@@ -6,8 +6,8 @@
 use std::path::Path;
 
 use crate::error::{bail, Context, Result, RlhfError};
-use optlab_core::manifest::sha256_hex;
 use candle_core::{DType, Device, Tensor, Var, D};
+use optlab_core::manifest::sha256_hex;
 use optlab_core::models::{Llama, LlamaConfig, TokenizerSpec};
 use optlab_core::params::{Init, ParamBuilder, ParamRole, ParamStore};
 use serde::{Deserialize, Serialize};
@@ -167,7 +167,8 @@ impl RewardModel {
     pub fn save(&self, dir: &Path) -> Result<()> {
         std::fs::create_dir_all(dir).map_err(RlhfError::io(dir))?;
         let cpath = dir.join("config.json");
-        let cfg = serde_json::to_string_pretty(self.model.config()).map_err(RlhfError::json(cpath.display()))?;
+        let cfg = serde_json::to_string_pretty(self.model.config())
+            .map_err(RlhfError::json(cpath.display()))?;
         std::fs::write(&cpath, cfg).map_err(RlhfError::io(&cpath))?;
         self.model
             .params()
@@ -273,24 +274,24 @@ mod tests {
             .unwrap();
         let rows = vec![vec![1u32, 2, 3], vec![7u32]];
         let s = rm.score_rows(&rows, &dev).unwrap();
-        let dir = std::env::temp_dir().join(format!("optlab-rm-{}", std::process::id()));
-        rm.save(&dir).unwrap();
-        let back = RewardModel::load(&dir, &TokenizerId::byte(), &dev).unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        rm.save(dir).unwrap();
+        let back = RewardModel::load(dir, &TokenizerId::byte(), &dev).unwrap();
         assert_eq!(back.score_rows(&rows, &dev).unwrap(), s);
         // padding does not change a row's score
         let alone = rm.score_rows(&rows[1..], &dev).unwrap();
         assert!((alone[0] - s[1]).abs() < 1e-5);
         let other_vocab = TokenizerId::hf(b"{}", 300);
-        let e = RewardModel::load(&dir, &other_vocab, &dev).err().unwrap();
+        let e = RewardModel::load(dir, &other_vocab, &dev).err().unwrap();
         assert!(format!("{e:#}")
             .contains("tokenizer mismatch: vocabulary of 256 ids vs the policy's 300"));
         let same_size = TokenizerId::hf(b"{\"model\": 1}", 256);
-        let e = RewardModel::load(&dir, &same_size, &dev).err().unwrap();
+        let e = RewardModel::load(dir, &same_size, &dev).err().unwrap();
         assert!(
             format!("{e:#}").contains("tokenizer mismatch: byte tokenizer"),
             "{e:#}"
         );
-        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -3,8 +3,8 @@
 
 use crate::error::{bail, Result};
 use candle_core::Device;
-use optlab_core::rng::Rng;
 use optlab_core::report::Reporter;
+use optlab_core::rng::Rng;
 use optlab_core::train::{named_grads, CosineSchedule, TrainOptimizer};
 use serde::Serialize;
 
@@ -155,10 +155,10 @@ pub fn train_reward_model(
 
 #[cfg(test)]
 mod tests {
+    use super::*;
     use crate::prefs::generated_prefs;
     use crate::reward::TokenizerId;
     use crate::task::ArithTask;
-    use super::*;
     use optlab_core::models::LlamaConfig;
     use optlab_core::tokenizer::ByteTokenizer;
 
@@ -179,7 +179,8 @@ mod tests {
             held_out: 0.25,
             seed: 0,
         };
-        let s = train_reward_model(&rm, &train, &held, &c, &dev, &optlab_core::report::Silent).unwrap();
+        let s =
+            train_reward_model(&rm, &train, &held, &c, &dev, &optlab_core::report::Silent).unwrap();
         // a zero-initialised head scores every row 0: loss ln 2, every pair a tie (accuracy 1/2)
         assert_eq!(s.accuracy_before, 0.5);
         let first: f64 = s.losses[..5].iter().sum::<f64>() / 5.0;

@@ -12,11 +12,11 @@ use serde::Serialize;
 
 use crate::config::RlConfig;
 use crate::cost::{MemoryAccount, PhaseTimes};
-use optlab_core::process::{peak_rss_bytes, reset_peak_rss, rss_bytes};
 use crate::learner::{IterRecord, Learner, Rewarder};
 use crate::reward::TokenizerId;
 use crate::rollout::{respond, response_probabilities};
 use crate::task::{arith_reward, ArithTask, STOP_BYTE};
+use optlab_core::process::{peak_rss_bytes, reset_peak_rss, rss_bytes};
 
 /// Seed of the held-out evaluation prompts (the same for every run).
 pub const EVAL_SEED: u64 = 0xE7A1;
@@ -188,9 +188,9 @@ pub fn run_rl(
 
 #[cfg(test)]
 mod tests {
+    use super::*;
     use crate::config::{Algo, ValueMode};
     use crate::reward::{RewardModel, TokenizerId};
-    use super::*;
     use optlab_core::models::LlamaConfig;
     use optlab_core::tokenizer::ByteTokenizer;
 

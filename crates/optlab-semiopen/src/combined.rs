@@ -100,7 +100,7 @@ impl PublicPart {
         public: HashMap<String, Tensor>,
         dev: &Device,
     ) -> Result<Self> {
-        super::split::check_k(k, cfg.num_hidden_layers)?;
+        crate::split::check_k(k, cfg.num_hidden_layers)?;
         if let Some(n) = public.keys().find(|n| layer_of(n).is_some_and(|i| i < k)) {
             crate::error::bail!("tensor `{n}` belongs to the closed layers, not the public part");
         }
@@ -177,13 +177,13 @@ pub fn split_in_memory(
     k: usize,
     dev: &Device,
 ) -> Result<SemiOpenModel<LocalClosedPart>> {
-    let (closed, public) = super::split::partition(model, k)?;
+    let (closed, public) = crate::split::partition(model, k)?;
     let public = PublicPart::new(model.config(), k, public, dev)?;
     let closed = LocalClosedPart::new(model.config(), k, closed, &public.embedding()?, dev)?;
     Ok(SemiOpenModel { closed, public })
 }
 
-/// Load a split folder written by [`super::split::write_split`], checking both files
+/// Load a split folder written by [`crate::split::write_split`], checking both files
 /// against the manifest first.
 pub fn load_split(dir: &Path, dev: &Device) -> Result<(Manifest, SemiOpenModel<LocalClosedPart>)> {
     let m = read_manifest(dir)?;

@@ -88,7 +88,14 @@ pub fn customise(
     let trainable_fraction = trainable as f64 / semi.params().num_elements() as f64;
     let public_work = work.join("public-only");
     let public_work = Workdir::temporary(&public_work);
-    finetune(&semi, samples, Some(names), cfg, make_optimizer, public_work)?;
+    finetune(
+        &semi,
+        samples,
+        Some(names),
+        cfg,
+        make_optimizer,
+        public_work,
+    )?;
     let public_only = quality(|x| Ok(semi.forward(x)?), heldout)?;
     drop(semi);
     let open = clone_model(original)?;
@@ -106,19 +113,29 @@ pub fn customise(
     })
 }
 
-/// [`customise`] once per seed on the downstream task: `samples` customer lines drawn per
-/// seed, scored on a fixed held-out set of the same task. Gradient clipping is off so both
-/// arms see the same update rule.
+/// The customer of [`customise_seeds`]: how it tokenises, and how many downstream lines it
+/// has per seed.
+#[derive(Clone, Copy)]
+pub struct Customer<'a> {
+    /// The model's tokenizer.
+    pub tokenizer: &'a dyn Tokenizer,
+    /// Downstream-task lines per seed.
+    pub samples: usize,
+}
+
+/// [`customise`] once per seed on the downstream task: the customer's lines drawn per seed,
+/// scored on a fixed held-out set of the same task. Gradient clipping is off so both arms
+/// see the same update rule.
 pub fn customise_seeds(
     original: &Llama,
     k: usize,
-    tok: &dyn Tokenizer,
-    samples: usize,
+    customer: Customer<'_>,
     seeds: &[u64],
     cfg: &FinetuneConfig,
     make_optimizer: &OptimizerFactory,
     work: &Path,
 ) -> Result<Vec<CustomiseOutcome>> {
+    let (tok, samples) = (customer.tokenizer, customer.samples);
     let dev = original.params().params()[0].var.device().clone();
     let held = blocks(
         &encode_lines(&downstream_lines(77, 400), tok)?,
@@ -146,24 +163,4 @@ pub fn customise_seeds(
             )
         })
         .collect()
-}
-
-/// Customisation results as a text table.
-pub fn customise_table(rows: &[CustomiseOutcome]) -> String {
-    let mut s = "seed  k  trainable%  before (loss/acc)  public-only      fully open\n".to_string();
-    for c in rows {
-        s += &format!(
-            "{:<5} {:<2} {:>9.1}%  {:.3} / {:.3}      {:.3} / {:.3}    {:.3} / {:.3}\n",
-            c.seed,
-            c.k,
-            100.0 * c.trainable_fraction,
-            c.before.loss,
-            c.before.accuracy,
-            c.public_only.loss,
-            c.public_only.accuracy,
-            c.full.loss,
-            c.full.accuracy
-        );
-    }
-    s
 }

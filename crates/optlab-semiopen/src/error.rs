@@ -119,10 +119,14 @@ mod tests {
 
     #[test]
     fn messages_keep_the_file_and_the_context() {
-        let e: Result<()> = Err(std::io::Error::other("gone")).map_err(SemiopenError::io("a/b.json"));
+        let e: Result<()> =
+            Err(std::io::Error::other("gone")).map_err(SemiopenError::io("a/b.json"));
         let e = e.context("loading the run").unwrap_err().to_string();
         assert_eq!(e, "loading the run: a/b.json: gone");
         let none: Option<u8> = None;
-        assert_eq!(none.context("no value").unwrap_err().to_string(), "no value");
+        assert_eq!(
+            none.context("no value").unwrap_err().to_string(),
+            "no value"
+        );
     }
 }

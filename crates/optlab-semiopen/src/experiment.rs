@@ -15,12 +15,14 @@ use optlab_core::tokenizer::ByteTokenizer;
 use optlab_core::train::{train_lm, CosineSchedule, TrainConfig};
 use serde::Serialize;
 
-use crate::customise::{customise_seeds, CustomiseOutcome};
+use crate::customise::{customise_seeds, Customer, CustomiseOutcome};
 use crate::data::{blocks, encode_lines, quality, task_lines, Quality};
 use crate::error::{Context, Result, SemiopenError};
 use crate::finetune::{FinetuneConfig, OptimizerFactory};
 use crate::metric::{plan, Plan, DEFAULT_TAU};
-use crate::sweep::{random_quality, run_one, summarise, AttackRow, AttackSummary, Closed, SweepSetup};
+use crate::sweep::{
+    random_quality, run_one, summarise, AttackRow, AttackSummary, Closed, SweepSetup,
+};
 
 /// Settings of the experiment.
 #[derive(Debug, Clone, Serialize)]
@@ -154,7 +156,8 @@ pub fn pretrained(
         seed: p.seed,
         ..base
     };
-    train_lm(&model, &data, opt.as_mut(), &cfg, reporter).context("pre-training the owner model")?;
+    train_lm(&model, &data, opt.as_mut(), &cfg, reporter)
+        .context("pre-training the owner model")?;
     let _ = std::fs::remove_dir_all(dir.join("run"));
     save_model_weights(&model, dir)?;
     Ok(model)
@@ -189,7 +192,12 @@ pub fn run(
     let owner = pretrained(pretraining(0), make_optimizer, &cache("owner"), reporter)?;
     let donor = if cfg.donor {
         say("pre-training (or loading) the donor model");
-        Some(pretrained(pretraining(1), make_optimizer, &cache("donor"), reporter)?)
+        Some(pretrained(
+            pretraining(1),
+            make_optimizer,
+            &cache("donor"),
+            reporter,
+        )?)
     } else {
         None
     };
@@ -230,8 +238,10 @@ pub fn run(
     let customisation = customise_seeds(
         &owner,
         k,
-        &tok,
-        cfg.custom_samples,
+        Customer {
+            tokenizer: &tok,
+            samples: cfg.custom_samples,
+        },
         &cfg.seeds,
         &cfg.custom,
         make_optimizer,
@@ -265,4 +275,3 @@ pub fn resists_like_all(summary: &[AttackSummary], k: usize, layers: usize) -> O
     let pooled = ((at_k.accuracy_ratio.1.powi(2) + all.accuracy_ratio.1.powi(2)) / 2.0).sqrt();
     Some(at_k.accuracy_ratio.0 <= all.accuracy_ratio.0 + pooled)
 }
-

@@ -201,32 +201,3 @@ pub fn plan(
         rows,
     })
 }
-
-/// The metric table as text.
-pub fn plan_table(p: &Plan) -> String {
-    let mut s = format!(
-        "SCARA metric (tau {}, {} random inits): RD(original) {:.3}, RD(random) {:.3}\n",
-        p.tau,
-        p.seeds.len(),
-        p.rd_original,
-        p.rd_random
-    );
-    s += "  k   RD(k) mean [min, max]     RD(k)*(1+tau)  qualifies  closed%\n";
-    for r in &p.rows {
-        s += &format!(
-            "{:>3}   {:.3} [{:.3}, {:.3}]       {:.3}       {:<9}  {:.1}%\n",
-            r.k,
-            r.rd_mean,
-            r.rd_min,
-            r.rd_max,
-            r.scaled,
-            if r.qualifies { "yes" } else { "no" },
-            100.0 * r.closed_fraction
-        );
-    }
-    s += &match p.chosen_k {
-        Some(k) => format!("chosen k = {k} of {} layers\n", p.num_layers),
-        None => format!("no k in 1..={} meets the rule\n", p.num_layers),
-    };
-    s
-}

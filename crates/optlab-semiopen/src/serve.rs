@@ -37,9 +37,10 @@ fn read_request(stream: &mut TcpStream) -> Result<(String, Vec<u8>)> {
         }
         if let Some((k, v)) = h.split_once(':') {
             if k.trim().eq_ignore_ascii_case("content-length") {
-                length = v.trim().parse().map_err(|e| {
-                    SemiopenError::Invalid(format!("bad Content-Length: {e}"))
-                })?;
+                length = v
+                    .trim()
+                    .parse()
+                    .map_err(|e| SemiopenError::Invalid(format!("bad Content-Length: {e}")))?;
             }
         }
     }
@@ -65,8 +66,8 @@ fn answer(closed: &dyn ClosedPart, vocab: usize, line: &str, body: &[u8]) -> Res
     if !line.starts_with("POST /hidden ") {
         bail!("only POST /hidden is served");
     }
-    let req: Request =
-        serde_json::from_slice(body).map_err(SemiopenError::json("body is not {\"ids\": [[…]]}"))?;
+    let req: Request = serde_json::from_slice(body)
+        .map_err(SemiopenError::json("body is not {\"ids\": [[…]]}"))?;
     let t = req.ids.first().map_or(0, Vec::len);
     if t == 0 || req.ids.iter().any(|r| r.len() != t) {
         bail!("ids must be a non-empty rectangular batch");
@@ -162,8 +163,8 @@ impl ClosedPart for HttpClosedPart {
         if !head.starts_with("HTTP/1.1 200") {
             bail!("closed-part service: {payload}");
         }
-        let r: Response =
-            serde_json::from_str(payload).map_err(SemiopenError::json("closed-part service reply"))?;
+        let r: Response = serde_json::from_str(payload)
+            .map_err(SemiopenError::json("closed-part service reply"))?;
         let values: Vec<f32> = r.bits.iter().map(|&b| f32::from_bits(b)).collect();
         Ok(Tensor::from_vec(values, r.shape, &Device::Cpu)?)
     }
@@ -199,13 +200,13 @@ pub fn verify_split(
     original: Option<&optlab_core::models::Llama>,
     dev: &Device,
 ) -> Result<VerifyReport> {
-    let (m, public) = super::combined::load_public(split, dev)?;
+    let (m, public) = crate::combined::load_public(split, dev)?;
     let vocab = m.config.vocab_size as u32;
     let ids: Vec<u32> = (0..64u32).map(|i| (i * 31 + 7) % vocab).collect();
     let ids = Tensor::from_vec(ids, (2, 32), dev)?;
     let logits = match remote {
         Some(addr) => public.logits(&HttpClosedPart::new(addr, m.closed_layers).hidden(&ids)?)?,
-        None => super::combined::load_split(split, dev)?.1.forward(&ids)?,
+        None => crate::combined::load_split(split, dev)?.1.forward(&ids)?,
     };
     let mut r = VerifyReport {
         k: m.closed_layers,
@@ -216,7 +217,7 @@ pub fn verify_split(
         max_abs_diff: None,
     };
     if let Some(o) = original {
-        let (n, differ, max) = super::combined::logit_diff(&logits, &o.forward(&ids)?)?;
+        let (n, differ, max) = crate::combined::logit_diff(&logits, &o.forward(&ids)?)?;
         (r.logits_compared, r.logits_differing, r.max_abs_diff) =
             (Some(n), Some(differ), Some(max));
     }

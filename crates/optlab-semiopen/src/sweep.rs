@@ -148,16 +148,12 @@ pub fn run_one(
     })
 }
 
-/// Mean and sample standard deviation.
+/// Mean and sample standard deviation (0 and 0 when empty; sd 0 for one value).
 pub fn mean_std(xs: &[f64]) -> (f64, f64) {
-    let n = xs.len() as f64;
-    let m = xs.iter().sum::<f64>() / n.max(1.0);
-    let var = if xs.len() > 1 {
-        xs.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (n - 1.0)
-    } else {
-        0.0
-    };
-    (m, var.sqrt())
+    (
+        optlab_core::stats::mean(xs).unwrap_or(0.0),
+        optlab_core::stats::std_dev(xs).unwrap_or(0.0),
+    )
 }
 
 /// Per-setting summary over seeds.
@@ -207,32 +203,4 @@ pub fn summarise(rows: &[AttackRow]) -> Vec<AttackSummary> {
             }
         })
         .collect()
-}
-
-/// Human-readable table of attack summaries.
-pub fn attack_table(rows: &[AttackSummary], original: Quality, random: Quality) -> String {
-    let mut s = format!(
-        "original: loss {:.3}, accuracy {:.3} | random model: loss {:.3}, accuracy {:.3}\n",
-        original.loss, original.accuracy, random.loss, random.accuracy
-    );
-    s += "closed        init    runs  closed%   loss after (sd)   acc ratio (sd)   gap closed (sd)\n";
-    for r in rows {
-        let what = match r.closed {
-            Closed::Bottom(k) => format!("bottom {k}"),
-            Closed::Everything => "everything".into(),
-        };
-        s += &format!(
-            "{what:<13} {:<7} {:>4}  {:>6.1}%   {:.3} ({:.3})     {:.3} ({:.3})    {:.3} ({:.3})\n",
-            r.init,
-            r.runs,
-            100.0 * r.closed_fraction,
-            r.loss.0,
-            r.loss.1,
-            r.accuracy_ratio.0,
-            r.accuracy_ratio.1,
-            r.loss_gap_closed.0,
-            r.loss_gap_closed.1
-        );
-    }
-    s
 }

@@ -110,7 +110,9 @@ fn read_text(path: &Path) -> Result<String> {
         let mut out = Vec::new();
         flate2::read::GzDecoder::new(bytes.as_slice())
             .read_to_end(&mut out)
-            .map_err(|e| SftError::Invalid(format!("{}: not a valid gzip file: {e}", path.display())))?;
+            .map_err(|e| {
+                SftError::Invalid(format!("{}: not a valid gzip file: {e}", path.display()))
+            })?;
         out
     } else {
         bytes
@@ -136,8 +138,8 @@ pub fn parse_examples(text: &str, name: &str, on_bad: OnBadLine) -> Result<Loade
         Ok(())
     };
     if text.trim_start().starts_with('[') {
-        let arr: Vec<Value> =
-            serde_json::from_str(text).map_err(SftError::json(format!("{name}: invalid JSON array")))?;
+        let arr: Vec<Value> = serde_json::from_str(text)
+            .map_err(SftError::json(format!("{name}: invalid JSON array")))?;
         for (i, v) in arr.iter().enumerate() {
             handle(&mut out, format!("record {i}"), parse_record(v))?;
         }
@@ -222,8 +224,8 @@ mod tests {
 
     #[test]
     fn json_arrays_files_and_gzip() {
-        let dir = std::env::temp_dir().join(format!("optlab-sft-data-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
         let p = dir.join("a.json");
         std::fs::write(
             &p,

@@ -109,6 +109,9 @@ mod tests {
         let e = e.context("loading the run").unwrap_err().to_string();
         assert_eq!(e, "loading the run: a/b.json: gone");
         let none: Option<u8> = None;
-        assert_eq!(none.context("no value").unwrap_err().to_string(), "no value");
+        assert_eq!(
+            none.context("no value").unwrap_err().to_string(),
+            "no value"
+        );
     }
 }

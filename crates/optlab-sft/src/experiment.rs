@@ -4,9 +4,8 @@
 //! perplexity), and the table reports perplexity, diversity and pass@1..pass@16.
 //!
 //! [`run_study`] trains and evaluates (fine-tune run folders go under the folder it is
-//! given) and returns a [`Study`]; the caller writes and prints [`Study::markdown`].
+//! given) and returns a [`Study`]; the `optlab` command line writes and prints its report.
 
-use std::fmt::Write as _;
 use std::path::Path;
 
 use candle_core::Device;
@@ -37,55 +36,6 @@ pub struct SweepRow {
     pub eval: EvalReport,
     /// Seconds spent fine-tuning.
     pub seconds: f64,
-}
-
-fn f(v: Option<f64>, digits: usize) -> String {
-    v.map_or("-".into(), |x| format!("{x:.digits$}"))
-}
-
-/// The markdown table of `rows` (base model first when given).
-pub fn table(rows: &[SweepRow]) -> String {
-    let ks = [1, 2, 4, 8, 16];
-    let mut s = String::from("| run | lr | held-out ppl | distinct-1 | distinct-2 | distinct-3 | 3-gram entropy | self-BLEU |");
-    for k in ks {
-        let _ = write!(s, " pass@{k} |");
-    }
-    s.push_str("\n|---|---|---|---|---|---|---|---|");
-    s.push_str(&"---|".repeat(ks.len()));
-    s.push('\n');
-    for r in rows {
-        let d = r.eval.diversity_open.as_ref();
-        let name = if r.best {
-            format!("**{}**", r.loss)
-        } else {
-            r.loss.clone()
-        };
-        let lr = if r.lr > 0.0 {
-            format!("{:.0e}", r.lr)
-        } else {
-            "-".into()
-        };
-        let _ = write!(
-            s,
-            "| {name} | {lr} | {} | {} | {} | {} | {} | {} |",
-            f(r.eval.perplexity.map(|p| p.ppl), 3),
-            f(d.map(|d| d.distinct[0]), 3),
-            f(d.map(|d| d.distinct[1]), 3),
-            f(d.map(|d| d.distinct[2]), 3),
-            f(d.map(|d| d.entropy[2]), 3),
-            f(d.map(|d| d.self_bleu), 1),
-        );
-        for k in ks {
-            let v = r
-                .eval
-                .pass
-                .as_ref()
-                .and_then(|p| p.pass.iter().find(|x| x.0 == k).map(|x| x.1));
-            let _ = write!(s, " {} |", f(v, 3));
-        }
-        s.push('\n');
-    }
-    s
 }
 
 /// One metric of the best GEM run against the best CE run.
@@ -189,6 +139,23 @@ impl Plan {
 /// Longest row of the fine-tunes, in tokens.
 const SEQ: usize = 192;
 
+/// The sizes of a finished study.
+#[derive(Debug, Clone, Serialize)]
+pub struct StudySetup {
+    /// Parameters of the base model.
+    pub parameters: usize,
+    /// Pre-training steps.
+    pub pretrain_steps: usize,
+    /// Fine-tuning steps.
+    pub steps: usize,
+    /// Longest fine-tuning row, in tokens.
+    pub seq_len: usize,
+    /// Open-ended prompts scored for diversity.
+    pub open_prompts: usize,
+    /// Held-out arithmetic problems scored for pass@k.
+    pub checkable_prompts: usize,
+}
+
 /// The finished study.
 #[derive(Debug, Clone, Serialize)]
 pub struct Study {
@@ -198,8 +165,8 @@ pub struct Study {
     pub gem_vs_ce: Vec<Comparison>,
     /// Final validation loss of the pre-training.
     pub pretrain_val_loss: Option<f64>,
-    /// The report: setup, table and verdict, in markdown.
-    pub markdown: String,
+    /// What was run, for the report's first paragraph.
+    pub setup: StudySetup,
     /// Wall-clock seconds of the whole study.
     pub seconds: f64,
 }
@@ -214,7 +181,15 @@ struct Held<'a> {
 
 impl Held<'_> {
     fn evaluate(&self, m: &LoadedModel, dev: &Device) -> Result<EvalReport> {
-        evaluate_model(m, self.encoded, self.checkable, self.open, self.spec, SEQ, dev)
+        evaluate_model(
+            m,
+            self.encoded,
+            self.checkable,
+            self.open,
+            self.spec,
+            SEQ,
+            dev,
+        )
     }
 }
 
@@ -267,7 +242,15 @@ fn sweep_loss(
         let spec = run_spec(loss, lr, plan.steps);
         let t = std::time::Instant::now();
         let run_dir = dir.join(format!("{}-lr{lr:.0e}", loss.name()));
-        let (m, s) = finetune(base, train, held.encoded, &spec, Some(&run_dir), dev, reporter)?;
+        let (m, s) = finetune(
+            base,
+            train,
+            held.encoded,
+            &spec,
+            Some(&run_dir),
+            dev,
+            reporter,
+        )?;
         let seconds = t.elapsed().as_secs_f64();
         rows.push(SweepRow {
             loss: loss.name(),
@@ -318,41 +301,29 @@ pub fn run_study(quick: bool, dir: &Path, reporter: &dyn Reporter) -> Result<Stu
         seconds: 0.0,
     }];
     for loss in [SftLoss::CE, SftLoss::GEM] {
-        rows.extend(sweep_loss(loss, (&base, &train, &held, &plan), dir, &dev, reporter)?);
+        rows.extend(sweep_loss(
+            loss,
+            (&base, &train, &held, &plan),
+            dir,
+            &dev,
+            reporter,
+        )?);
     }
     let best: Vec<&SweepRow> = rows.iter().filter(|r| r.best).collect();
     let gem_vs_ce = verdict(best[0], best[1]);
-    let setup = format!(
-        "Tiny Llama ({} parameters) pre-trained {} steps on the embedded corpus (validation loss {}), fine-tuned {} steps (AdamW, beta2 0.95, batch 8 packed rows of {SEQ} tokens) on 2,000 embedded SFT examples; 200 held-out examples. Sampling: 16 per prompt, T 1.0, top-k 50, top-p 0.9; diversity on {} open-ended prompts, pass@k on {} held-out arithmetic problems. Bold: the loss's best learning rate by held-out perplexity. One seed.\n\n",
-        base.model.params().num_elements(),
-        plan.pre_steps,
-        f(pre_val, 3),
-        plan.steps,
-        opn.len().min(plan.n_open),
-        chk.len().min(plan.n_checkable),
-    );
-    let markdown = markdown(setup, &rows, &gem_vs_ce);
+    let setup = StudySetup {
+        parameters: base.model.params().num_elements(),
+        pretrain_steps: plan.pre_steps,
+        steps: plan.steps,
+        seq_len: SEQ,
+        open_prompts: opn.len().min(plan.n_open),
+        checkable_prompts: chk.len().min(plan.n_checkable),
+    };
     Ok(Study {
         rows,
         gem_vs_ce,
         pretrain_val_loss: pre_val,
-        markdown,
+        setup,
         seconds: started.elapsed().as_secs_f64(),
     })
-}
-
-fn markdown(mut md: String, rows: &[SweepRow], verdict: &[Comparison]) -> String {
-    md.push_str(&table(rows));
-    md.push_str("\nBest GEM vs best CE:\n\n");
-    for c in verdict {
-        let _ = writeln!(
-            md,
-            "- {}: CE {:.4}, GEM {:.4} -> {}",
-            c.metric,
-            c.ce,
-            c.gem,
-            if c.gem_better { "GEM better" } else { "GEM not better" }
-        );
-    }
-    md
 }

@@ -51,7 +51,6 @@ pub fn dpo_demo_path() -> &'static Path {
     Path::new("assets-cache/dpo_en_demo.json")
 }
 
-
 /// Train a reward model on preference pairs.
 #[derive(Debug, clap::Args)]
 pub struct RmTrainArgs {

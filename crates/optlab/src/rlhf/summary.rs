@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use optlab_rlhf::report::{cost_table, remax_over_ppo, reward_change, reward_svg, CostRow};
+use optlab_rlhf::report::{remax_over_ppo, reward_change, CostRow};
 use optlab_rlhf::run::RunResult;
 
 /// The summary as JSON and as text.
@@ -97,4 +97,88 @@ pub fn summarise(results: &[RunResult], sft: serde_json::Value, out: &Path) -> R
         serde_json::to_string_pretty(&json)?,
     )?;
     Ok(Summary { json, text })
+}
+
+/// Human cost table with ReMax/PPO ratios where both rows exist.
+fn cost_table(rows: &[CostRow]) -> String {
+    let mb = |b: u64| b as f64 / 1e6;
+    let mut s = String::from(
+        "algo    s/iter  cpu s   gen     fwd     bwd     opt     live MB  weights MB  optim MB  RSS peak MB  RSS rise MB\n",
+    );
+    for r in rows {
+        s.push_str(&format!(
+            "{:<7} {:>6.3}  {:>6}  {:>6.3}  {:>6.3}  {:>6.3}  {:>6.3}  {:>7.2}  {:>10.2}  {:>8.2}  {:>11}  {:>11}\n",
+            r.algo,
+            r.sec_per_iter,
+            r.cpu_per_iter.map_or("n/a".into(), |c| format!("{c:.3}")),
+            r.generation,
+            r.forward,
+            r.backward,
+            r.optimizer,
+            mb(r.live_bytes),
+            mb(r.weight_bytes),
+            mb(r.optimizer_bytes),
+            r.rss_peak.map_or("n/a".into(), |b| format!("{:.1}", mb(b))),
+            r.rss_peak
+                .zip(r.rss_start)
+                .map_or("n/a".into(), |(p, s)| format!("{:.1}", mb(p.saturating_sub(s)))),
+        ));
+    }
+    if let Some(q) = remax_over_ppo(rows) {
+        s.push_str(&format!(
+            "ReMax / PPO: time per iteration {:.2}x, CPU time per iteration {}, live tensor bytes {:.2}x, RSS peak {}\n",
+            q.time,
+            q.cpu.map_or("n/a".into(), |x| format!("{x:.2}x")),
+            q.live_bytes,
+            q.rss_peak.map_or("n/a".into(), |x| format!("{x:.2}x")),
+        ));
+    }
+    s
+}
+
+/// SVG line chart of held-out expected reward against iteration, one line per `(label, points)`.
+fn reward_svg(series: &[(String, Vec<(f64, f64)>)]) -> String {
+    let chart = optlab_core::svg::Chart {
+        title: "held-out expected verifiable reward".into(),
+        x_label: "iteration".into(),
+        y_label: "expected reward".into(),
+        log_y: false,
+    };
+    let curves: Vec<optlab_core::svg::Series> = series
+        .iter()
+        .map(|(label, points)| optlab_core::svg::Series::new(label.clone(), points.clone()))
+        .collect();
+    optlab_core::svg::line_chart(&chart, &curves)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(algo: &str, sec: f64, live: u64) -> CostRow {
+        CostRow {
+            algo: algo.into(),
+            sec_per_iter: sec,
+            cpu_per_iter: Some(sec * 2.0),
+            generation: sec / 2.0,
+            forward: sec / 4.0,
+            backward: sec / 8.0,
+            optimizer: sec / 8.0,
+            live_bytes: live,
+            weight_bytes: live / 2,
+            optimizer_bytes: live / 4,
+            rss_peak: Some(4_000_000),
+            rss_start: Some(1_000_000),
+        }
+    }
+
+    #[test]
+    fn cost_table_shows_ratios_and_the_svg_has_every_curve() {
+        let rows = [row("remax", 1.0, 500), row("ppo", 2.0, 1000)];
+        let t = cost_table(&rows);
+        assert!(t.contains("time per iteration 0.50x, CPU time per iteration 0.50x, live tensor bytes 0.50x, RSS peak 1.00x"));
+        assert!(t.lines().nth(1).unwrap().trim_end().ends_with("3.0"), "{t}");
+        let svg = reward_svg(&[("remax".into(), vec![(0.0, 0.2), (10.0, 0.3)])]);
+        assert!(svg.starts_with("<svg") && svg.contains("polyline") && svg.contains("remax"));
+    }
 }

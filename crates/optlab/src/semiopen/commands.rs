@@ -7,17 +7,18 @@ use anyhow::{bail, Context, Result};
 use candle_core::{Device, Tensor};
 use optlab_core::models::{LoadedModel, ModelSource, TokenizerSpec};
 use optlab_semiopen::combined::load_split;
-use optlab_semiopen::customise::{customise_seeds, customise_table};
+use optlab_semiopen::customise::{customise_seeds, Customer};
 use optlab_semiopen::data::{blocks, encode_lines, quality, task_lines};
 use optlab_semiopen::finetune::FinetuneConfig;
-use optlab_semiopen::metric::{plan, plan_table};
+use optlab_semiopen::metric::plan;
 use optlab_semiopen::serve::{serve, verify_split};
 use optlab_semiopen::split::{write_split, MANIFEST_FILE};
-use optlab_semiopen::sweep::{attack_table, random_quality, run_one, summarise, Closed, SweepSetup};
+use optlab_semiopen::sweep::{random_quality, run_one, summarise, Closed, SweepSetup};
 
 use super::args::{Cmd, EvalArgs, ModelArgs, SemiopenArgs, TuneArgs};
 use super::output::print;
 use super::study::{adamw, experiment};
+use super::tables::{attack_table, customise_table, plan_table};
 
 /// The owner's model as the flags name it, with the `tokenizer.json` a split ships (a
 /// folder's own; none for a GGUF file or a byte-level folder).
@@ -132,7 +133,12 @@ pub fn run(args: SemiopenArgs) -> Result<()> {
                 m.closed_layers,
                 split.display()
             );
-            Ok(serve(&semi.closed, m.config.vocab_size, listener, requests)?)
+            Ok(serve(
+                &semi.closed,
+                m.config.vocab_size,
+                listener,
+                requests,
+            )?)
         }
         Cmd::Attack {
             model,
@@ -189,8 +195,10 @@ pub fn run(args: SemiopenArgs) -> Result<()> {
             let rows = customise_seeds(
                 &o.model,
                 k,
-                o.tokenizer.as_ref(),
-                t.samples,
+                Customer {
+                    tokenizer: o.tokenizer.as_ref(),
+                    samples: t.samples,
+                },
                 &seeds(seed, t.seeds)?,
                 &tune(&t),
                 &adamw,

@@ -2,10 +2,11 @@
 //!
 //! * `inputs`: base-model and data flags both commands share;
 //! * `train_cmd`: `optlab sft`; `eval_cmd`: `optlab sft-eval`;
-//! * `reproduce`: the registered CE-versus-GEM study.
+//! * `reproduce`: the registered CE-versus-GEM study; `report`: its markdown.
 
 mod eval_cmd;
 mod inputs;
+mod report;
 mod reproduce;
 mod train_cmd;
 

@@ -6,6 +6,7 @@ use std::path::Path;
 use anyhow::Result;
 use optlab_sft::experiment::run_study;
 
+use super::report::markdown;
 use crate::progress::Bars;
 
 /// Run the study (`quick`: a few minutes in a release build) and write `table.md` and
@@ -15,7 +16,8 @@ pub fn reproduce(quick: bool, out: &Path) -> Result<serde_json::Value> {
     std::fs::create_dir_all(&dir)?;
     let study = run_study(quick, &dir, &Bars::new(false))?;
     let table = dir.join("table.md");
-    std::fs::write(&table, &study.markdown)?;
+    let md = markdown(&study);
+    std::fs::write(&table, &md)?;
     let result = serde_json::json!({
         "table": table, "seconds": study.seconds,
         "pretrain_val_loss": study.pretrain_val_loss, "rows": study.rows,
@@ -25,7 +27,7 @@ pub fn reproduce(quick: bool, out: &Path) -> Result<serde_json::Value> {
         dir.join("results.json"),
         serde_json::to_string_pretty(&result)?,
     )?;
-    eprintln!("{}", study.markdown);
+    eprintln!("{md}");
     let metrics = |better: bool| -> Vec<String> {
         study
             .gem_vs_ce

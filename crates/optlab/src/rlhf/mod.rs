@@ -1,3 +1,12 @@
-//! `optlab rlhf` and `optlab rm` (being moved here from optlab-llm).
+//! `optlab rlhf` and `optlab rm` (library: optlab-rlhf).
+//!
+//! * `align_cmd`: `optlab rlhf`, one or more alignment runs; `summary`: their cost table,
+//!   reward changes and curves, printed and written to the output folder;
+//! * `rm_cmd`: `optlab rm train`.
 
-pub use optlab_llm::rlhf::cli::{run, run_rm, RlhfArgs, RmArgs};
+mod align_cmd;
+mod rm_cmd;
+mod summary;
+
+pub use align_cmd::{run, RlhfArgs};
+pub use rm_cmd::{run_rm, RmArgs};

@@ -252,7 +252,8 @@ mod tests {
 
     #[test]
     fn non_utf8_corpus_names_the_offset() {
-        let p = std::env::temp_dir().join(format!("optlab-bad-{}.txt", std::process::id()));
+        let p_tmp = tempfile::tempdir().unwrap();
+        let p = p_tmp.path().join("bad.txt");
         std::fs::write(&p, b"good text \xff\xfe bad").unwrap();
         let err = read_corpus(&p).unwrap_err().to_string();
         assert!(

@@ -370,7 +370,8 @@ mod tests {
 
     #[test]
     fn strict_loading_names_the_problem() {
-        let dir = std::env::temp_dir().join(format!("optlab-params-{}", std::process::id()));
+        let dir_tmp = tempfile::tempdir().unwrap();
+        let dir = dir_tmp.path().join("params");
         std::fs::create_dir_all(&dir).unwrap();
         let store = ParamStore::new();
         let b = ParamBuilder::new(&store, DType::F32, &Device::Cpu, 1);

@@ -192,7 +192,8 @@ mod tests {
 
     #[test]
     fn hf_tokenizer_loads_a_written_tokenizer_json() {
-        let dir = std::env::temp_dir().join(format!("optlab-tok-{}", std::process::id()));
+        let dir_tmp = tempfile::tempdir().unwrap();
+        let dir = dir_tmp.path().join("tok");
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("tokenizer.json");
         std::fs::write(&path, word_level_tokenizer_json(&["a", "b", "c"])).unwrap();

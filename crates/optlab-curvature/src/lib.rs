@@ -12,8 +12,6 @@
 //! * [`smooth`] and [`smooth_sweep`]: Adam vs SGD-momentum on (L0,L1)-smooth problems;
 //! * [`svg`]: density and gradient-norm charts.
 
-#![deny(missing_docs)]
-
 pub mod bench;
 pub mod blocks;
 pub mod data;

@@ -14,8 +14,6 @@
 //! before changing any parameter or state. State is kept in f32 and each tensor is updated in
 //! one fused pass over contiguous slices, in parallel over tensors.
 
-#![deny(missing_docs)]
-
 mod adam;
 mod adam_mini;
 pub mod bench;

@@ -46,8 +46,6 @@
 //! # }
 //! ```
 
-#![deny(missing_docs)]
-
 pub mod config;
 pub mod cost;
 pub mod error;

@@ -42,8 +42,6 @@
 //! # }
 //! ```
 
-#![deny(missing_docs)]
-
 pub mod attack;
 pub mod combined;
 pub mod customise;

@@ -43,8 +43,6 @@
 //! # }
 //! ```
 
-#![deny(missing_docs)]
-
 pub mod data;
 pub mod error;
 pub mod evaluate;

@@ -16,10 +16,11 @@ fn optlab(args: &[&str]) -> (bool, String, String) {
     )
 }
 
-fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("optlab-cli-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    d
+/// A fresh, not yet created folder `name` inside a temporary directory (removed on drop).
+fn tmp(name: &str) -> (tempfile::TempDir, PathBuf) {
+    let root = tempfile::tempdir().expect("temporary directory");
+    let dir = root.path().join(name);
+    (root, dir)
 }
 
 #[test]
@@ -50,7 +51,7 @@ fn every_subcommand_has_help_with_an_example() {
 
 #[test]
 fn short_training_run_writes_metrics_model_and_report() {
-    let dir = tmp("train");
+    let (_tmp, dir) = tmp("train");
     let d = dir.to_str().unwrap();
     let (ok, out, err) = optlab(&[
         "train",
@@ -94,7 +95,7 @@ fn short_training_run_writes_metrics_model_and_report() {
 
 #[test]
 fn bad_input_gives_a_one_line_error() {
-    let dir = tmp("bad");
+    let (_tmp, dir) = tmp("bad");
     std::fs::create_dir_all(&dir).unwrap();
     let bad = dir.join("bad.txt");
     std::fs::write(&bad, b"abc\xffdef").unwrap();
@@ -158,7 +159,7 @@ fn reproduce_lists_the_registered_experiments_and_rejects_unknown_ones() {
 
 #[test]
 fn sft_reports_malformed_json_lines_and_skips_or_rejects_them() {
-    let dir = tmp("sft-bad");
+    let (_tmp, dir) = tmp("sft-bad");
     std::fs::create_dir_all(&dir).unwrap();
     let data = dir.join("d.jsonl");
     let mut text = String::new();

@@ -204,10 +204,6 @@ pub fn load_gguf(path: &Path, device: &Device) -> Result<(Llama, HfTokenizer)> {
     }
     model.params().assign(tensors, path)?;
     let json = gguf_tokenizer_json(&content, path)?;
-    let tmp =
-        std::env::temp_dir().join(format!("optlab-gguf-tokenizer-{}.json", std::process::id()));
-    std::fs::write(&tmp, json).map_err(CoreError::io(&tmp))?;
-    let tok = HfTokenizer::from_file(&tmp);
-    let _ = std::fs::remove_file(&tmp);
-    Ok((model, tok?))
+    let tok = HfTokenizer::from_json(&json, path)?;
+    Ok((model, tok))
 }

@@ -137,7 +137,8 @@ fn tiny_and_small_presets_have_the_advertised_size() {
 #[test]
 fn hf_model_folder_written_here_loads_and_trains() {
     use crate::tokenizer::{word_level_tokenizer_json, Tokenizer};
-    let dir = std::env::temp_dir().join(format!("optlab-hfdir-{}", std::process::id()));
+    let dir_tmp = tempfile::tempdir().unwrap();
+    let dir = dir_tmp.path().join("hfdir");
     let words = [
         "the", "cat", "sat", "on", "mat", "a", "dog", "ran", "to", "park",
     ];
@@ -258,7 +259,8 @@ fn gguf_written_llama_cpp_style_loads_with_the_same_logits() {
         ("tokenizer.ggml.merges", merges),
         ("tokenizer.ggml.token_type", types),
     ];
-    let path = std::env::temp_dir().join(format!("optlab-gguf-{}.gguf", std::process::id()));
+    let path_tmp = tempfile::tempdir().unwrap();
+    let path = path_tmp.path().join("gguf.gguf");
     let mut f = std::fs::File::create(&path).unwrap();
     let meta_refs: Vec<(&str, &Value)> = meta.iter().map(|(k, v)| (*k, v)).collect();
     let t_refs: Vec<(&str, &QTensor)> = qts.iter().map(|(k, v)| (k.as_str(), v)).collect();

@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use optlab_curvature::gap::{best_run, gap_experiment, GapOptions, GapReport, GapRow};
 use optlab_curvature::objective::ModelKind;
 
-use super::ModelArg;
+use super::model_arg::ModelArg;
 use crate::progress::Bars;
 
 /// Options of `optlab curvature gap`.

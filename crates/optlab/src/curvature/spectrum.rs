@@ -12,7 +12,7 @@ use optlab_curvature::objective::{FixedBatch, ModelKind, Objective};
 use optlab_curvature::slq::SlqConfig;
 use optlab_curvature::svg::density_svg;
 
-use super::ModelArg;
+use super::model_arg::ModelArg;
 use crate::progress::Bars;
 
 /// Which model, on how much data.

@@ -17,7 +17,8 @@ fn exec(line: &[&str]) -> anyhow::Result<()> {
 
 #[test]
 fn spectrum_writes_json_and_svg_for_every_block() {
-    let dir = std::env::temp_dir().join(format!("optlab-curv-{}", std::process::id()));
+    let dir_tmp = tempfile::tempdir().unwrap();
+    let dir = dir_tmp.path().join("curv");
     let d = dir.to_str().unwrap();
     exec(&[
         "spectrum",
@@ -97,7 +98,8 @@ fn heterogeneity_and_errors() {
 fn spectrum_of_a_model_folder_and_a_clear_error_for_a_missing_one() {
     use optlab_core::models::{save_model_dir, Llama, LlamaConfig};
     use optlab_core::tokenizer::word_level_tokenizer_json;
-    let dir = std::env::temp_dir().join(format!("optlab-curv-dir-{}", std::process::id()));
+    let dir_tmp = tempfile::tempdir().unwrap();
+    let dir = dir_tmp.path().join("curv-dir");
     let words = ["the", "cat", "sat", "on", "mat", "a", "dog", "ran"];
     let mut cfg = LlamaConfig::preset("tiny", words.len() + 1).unwrap();
     cfg.hidden_size = 32;

@@ -52,7 +52,8 @@ fn every_help_has_an_example() {
 
 #[test]
 fn generate_solve_and_warm_start() {
-    let dir = std::env::temp_dir().join(format!("optlab-lp-cli-{}", std::process::id()));
+    let dir_tmp = tempfile::tempdir().unwrap();
+    let dir = dir_tmp.path().join("lp-cli");
     std::fs::create_dir_all(&dir).expect("temp dir");
     let mps = dir.join("cov.mps.gz");
     let sol = dir.join("cov.sol.json");

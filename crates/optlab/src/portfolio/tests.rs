@@ -52,7 +52,8 @@ fn periods_split_in_order() {
 
 #[test]
 fn bad_input_is_an_error_not_a_panic() {
-    let dir = std::env::temp_dir().join(format!("optlab-portfolio-cli-{}", std::process::id()));
+    let dir_tmp = tempfile::tempdir().unwrap();
+    let dir = dir_tmp.path().join("portfolio-cli");
     std::fs::create_dir_all(&dir).unwrap();
     let csv = dir.join("bad.csv");
     std::fs::write(&csv, "date,A\n2020-01-01,1\n2020-01-01,2\n").unwrap();
@@ -73,7 +74,8 @@ fn train_runs_end_to_end_on_a_small_csv() {
         n_days: 600,
         seed: 2,
     });
-    let dir = std::env::temp_dir().join(format!("optlab-portfolio-train-{}", std::process::id()));
+    let dir_tmp = tempfile::tempdir().unwrap();
+    let dir = dir_tmp.path().join("portfolio-train");
     std::fs::create_dir_all(&dir).unwrap();
     let mut csv = format!("date,{}\n", t.tickers.join(","));
     for (d, r) in t.dates.iter().zip(&t.prices) {

@@ -59,7 +59,7 @@ impl From<ValueModeArg> for ValueMode {
     }
 }
 
-/// Align a policy on the verifiable arithmetic task with ReMax, PPO, RLOO or GRPO (issue 6).
+/// Align a policy on the verifiable arithmetic task with ReMax, PPO, RLOO or GRPO.
 #[derive(Debug, clap::Args)]
 #[command(
     after_help = "Example:\n  optlab rlhf --algo remax --out runs/rlhf\n  \
@@ -234,7 +234,8 @@ mod tests {
     #[test]
     fn a_reward_model_for_another_tokenizer_is_refused_before_training() {
         let dev = Device::Cpu;
-        let dir = std::env::temp_dir().join(format!("optlab-rlhf-cli-{}", std::process::id()));
+        let dir_tmp = tempfile::tempdir().unwrap();
+        let dir = dir_tmp.path().join("rlhf-cli");
         let mut cfg = LlamaConfig::preset("tiny", 256).unwrap();
         cfg.num_hidden_layers = 1;
         let policy = Llama::new(&cfg, candle_core::DType::F32, &dev, 0).unwrap();

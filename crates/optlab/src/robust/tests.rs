@@ -34,7 +34,8 @@ fn help_texts_carry_examples() {
 
 #[test]
 fn train_attack_bound_round_trip_through_saved_files() {
-    let dir = std::env::temp_dir().join(format!("optlab-robust-cli-{}", std::process::id()));
+    let dir_tmp = tempfile::tempdir().unwrap();
+    let dir = dir_tmp.path().join("robust-cli");
     let out = dir.to_str().unwrap();
     let data = ["--n-train", "60", "--n-test", "30", "--side", "8"];
     let mut argv = vec![

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 use optlab_semiopen::metric::DEFAULT_TAU;
 
-/// SCARA semi-open models and recovery attacks (issue 7).
+/// SCARA semi-open models and recovery attacks.
 #[derive(Debug, Args)]
 #[command(
     after_help = "Example:\n  optlab semiopen plan --model-dir runs/train/model\n  optlab semiopen experiment --quick --out runs/semiopen"

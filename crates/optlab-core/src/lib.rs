@@ -17,6 +17,7 @@
 pub mod checkpoint_io;
 pub mod data;
 pub mod error;
+pub mod error_context;
 pub mod generate;
 pub mod gradcheck;
 pub mod manifest;

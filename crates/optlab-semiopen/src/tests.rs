@@ -251,7 +251,7 @@ fn downstream_task_facts_are_correct() {
 #[test]
 fn closed_part_over_http_gives_the_same_logits_and_refuses_bad_ids() {
     use super::combined::{ClosedPart, SemiOpenModel};
-    use super::serve::{serve, HttpClosedPart};
+    use super::serve::{serve, HttpClosedPart, Limits, ServeConfig};
     let m = model(8);
     let tmp_dir = tmp();
     let dir = tmp_dir.path().to_path_buf();
@@ -260,7 +260,9 @@ fn closed_part_over_http_gives_the_same_logits_and_refuses_bad_ids() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap().to_string();
     std::thread::scope(|s| {
-        s.spawn(|| serve(&local.closed, 256, listener, Some(2)).unwrap());
+        let mut cfg = ServeConfig::new(256, Limits::derive(&small_cfg(), 2, 2, None, None));
+        cfg.max_requests = Some(2);
+        s.spawn(move || serve(&local.closed, listener, &cfg).unwrap());
         let (_, public) = load_public(&dir, &Device::Cpu).unwrap();
         let remote = SemiOpenModel {
             closed: HttpClosedPart::new(&addr, 2),

@@ -139,6 +139,27 @@ pub(super) enum Cmd {
         /// Stop after this many requests (default: serve forever).
         #[arg(long)]
         requests: Option<usize>,
+        #[arg(long, help = max_tokens_help())]
+        max_tokens: Option<usize>,
+        /// MiB of memory the token limit is derived from (default: MemAvailable at start).
+        #[arg(long)]
+        memory_mib: Option<u64>,
+        /// Rows per request; more get HTTP 413.
+        #[arg(long, default_value_t = optlab_semiopen::serve::limits::DEFAULT_MAX_BATCH)]
+        max_batch: usize,
+        /// Tokens per row; longer rows get HTTP 413 (default: the model's positions).
+        #[arg(long)]
+        max_seq: Option<usize>,
+        /// Milliseconds a client has to send its request and to take the reply (408 beyond).
+        #[arg(long, default_value_t = 30_000)]
+        timeout_ms: u64,
+        /// Requests computing at once (each gets an equal share of the memory budget).
+        #[arg(long, default_value_t = 2)]
+        workers: usize,
+        /// Connections served at once (a slow client holds one until its timeout); as many
+        /// more wait in a queue, beyond that HTTP 503.
+        #[arg(long, default_value_t = 64)]
+        connections: usize,
     },
     /// Recovery attack: rebuild the k closed layers from N samples, score vs the original.
     #[command(
@@ -202,4 +223,18 @@ pub(super) enum Cmd {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// Help of `serve --max-tokens`: how the default is derived, with this machine's free memory.
+fn max_tokens_help() -> String {
+    let mem = optlab_semiopen::serve::limits::mem_available_bytes()
+        .map_or("unknown, 2 GiB assumed".to_string(), |b| {
+            format!("{} MiB now", b >> 20)
+        });
+    format!(
+        "Token ids per request, rows x sequence length; more get HTTP 413 (default: computed: \
+         (--memory-mib or MemAvailable) / 2 / --workers / bytes per token, where bytes per token = \
+         4 x (closed layers x (14 x hidden + 4 x intermediate + 3 x heads x --max-seq) + 16 x hidden) \
+         at most 1048576; MemAvailable here: {mem}; the server prints the limits it derived)"
+    )
 }

@@ -11,7 +11,7 @@ use optlab_semiopen::customise::{customise_seeds, Customer};
 use optlab_semiopen::data::{blocks, encode_lines, quality, task_lines};
 use optlab_semiopen::finetune::FinetuneConfig;
 use optlab_semiopen::metric::plan;
-use optlab_semiopen::serve::{serve, verify_split};
+use optlab_semiopen::serve::{serve, verify_split, Limits, ServeConfig};
 use optlab_semiopen::split::{write_split, MANIFEST_FILE};
 use optlab_semiopen::sweep::{random_quality, run_one, summarise, Closed, SweepSetup};
 
@@ -124,8 +124,26 @@ pub fn run(args: SemiopenArgs) -> Result<()> {
             split,
             addr,
             requests,
+            max_tokens,
+            memory_mib,
+            max_batch,
+            max_seq,
+            timeout_ms,
+            workers,
+            connections,
         } => {
             let (m, semi) = load_split(&split, &dev)?;
+            let mut limits = Limits::derive(
+                &m.config,
+                m.closed_layers,
+                workers,
+                max_seq,
+                memory_mib.map(|m| m << 20),
+            );
+            limits.max_batch = max_batch;
+            if let Some(t) = max_tokens {
+                limits.max_tokens = t;
+            }
             let listener = std::net::TcpListener::bind(&addr)
                 .with_context(|| format!("cannot listen on {addr}"))?;
             eprintln!(
@@ -133,12 +151,22 @@ pub fn run(args: SemiopenArgs) -> Result<()> {
                 m.closed_layers,
                 split.display()
             );
-            Ok(serve(
-                &semi.closed,
-                m.config.vocab_size,
-                listener,
-                requests,
-            )?)
+            eprintln!(
+                "limits: {} tokens per request, {} rows, {} tokens per row; {} MiB per request \
+                 (~{} bytes per token), {workers} computing at once, {connections} connections, \
+                 {timeout_ms} ms timeout",
+                limits.max_tokens,
+                limits.max_batch,
+                limits.max_seq,
+                limits.budget_bytes >> 20,
+                limits.bytes_per_token
+            );
+            let mut cfg = ServeConfig::new(m.config.vocab_size, limits);
+            cfg.timeout = std::time::Duration::from_millis(timeout_ms.max(1));
+            cfg.workers = workers.max(1);
+            cfg.connections = connections.max(1);
+            cfg.max_requests = requests;
+            Ok(serve(&semi.closed, listener, &cfg)?)
         }
         Cmd::Attack {
             model,

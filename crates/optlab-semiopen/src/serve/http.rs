@@ -62,8 +62,17 @@ fn read_some(stream: &mut TcpStream, buf: &mut [u8], deadline: Instant) -> Resul
     }
 }
 
-/// The head's end and its parsed parts; `None` while incomplete.
-fn parse_head(buf: &[u8]) -> Result<Option<(usize, String, String, Option<usize>)>, Refusal> {
+/// A parsed request head.
+struct Head {
+    /// Bytes of the buffer the head took.
+    end: usize,
+    method: String,
+    path: String,
+    length: Option<usize>,
+}
+
+/// The request head at the start of `buf`; `None` while incomplete.
+fn parse_head(buf: &[u8]) -> Result<Option<Head>, Refusal> {
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut req = httparse::Request::new(&mut headers);
     let end = match req.parse(buf) {
@@ -96,7 +105,12 @@ fn parse_head(buf: &[u8]) -> Result<Option<(usize, String, String, Option<usize>
     }
     let method = req.method.unwrap_or_default().to_string();
     let path = req.path.unwrap_or_default().to_string();
-    Ok(Some((end, method, path, length)))
+    Ok(Some(Head {
+        end,
+        method,
+        path,
+        length,
+    }))
 }
 
 /// Read one request from `stream` before `deadline`. `refuse_body` says why a body of a given
@@ -108,7 +122,12 @@ pub(super) fn read_request(
 ) -> Result<HttpRequest, Refusal> {
     let mut buf = Vec::with_capacity(4096);
     let mut chunk = [0u8; 4096];
-    let (end, method, path, length) = loop {
+    let Head {
+        end,
+        method,
+        path,
+        length,
+    } = loop {
         let n = read_some(stream, &mut chunk, deadline)?;
         if n == 0 {
             return Err(match buf.is_empty() {

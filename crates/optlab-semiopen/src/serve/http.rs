@@ -189,22 +189,43 @@ fn reason(status: u16) -> &'static str {
     }
 }
 
-/// Write a JSON reply with `status` and close; the write must finish within `timeout`.
+/// Write all of `bytes` before `deadline` (a client that reads slowly times out too).
+fn write_by(stream: &mut TcpStream, mut bytes: &[u8], deadline: Instant) -> std::io::Result<()> {
+    while !bytes.is_empty() {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(std::io::Error::new(
+                ErrorKind::TimedOut,
+                "reply not taken in time",
+            ));
+        }
+        stream.set_write_timeout(Some(left.max(Duration::from_millis(1))))?;
+        match stream.write(&bytes[..bytes.len().min(64 << 10)]) {
+            Ok(0) => return Err(ErrorKind::WriteZero.into()),
+            Ok(n) => bytes = &bytes[n..],
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// Write a JSON reply with `status` and close; the client must take all of it within
+/// `timeout`.
 pub(super) fn respond(
     stream: &mut TcpStream,
     status: u16,
     body: &str,
     timeout: Duration,
 ) -> std::io::Result<()> {
-    stream.set_write_timeout(Some(timeout.max(Duration::from_millis(1))))?;
+    let deadline = Instant::now() + timeout;
     let head = format!(
         "HTTP/1.1 {status} {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         reason(status),
         body.len()
     );
-    stream.write_all(head.as_bytes())?;
-    stream.write_all(body.as_bytes())?;
-    stream.flush()?;
+    write_by(stream, head.as_bytes(), deadline)?;
+    write_by(stream, body.as_bytes(), deadline)?;
     // Tell the client the reply is whole even if it sent more than it announced.
     let _ = stream.shutdown(std::net::Shutdown::Write);
     Ok(())

@@ -259,10 +259,10 @@ impl ParamStore {
     }
 }
 
-/// Whether every element of `t` is finite (`t - t` is zero exactly where `t` is finite).
+/// Whether every element of `t` is finite (`0 * t` is zero exactly where `t` is finite).
 pub fn all_finite(t: &Tensor) -> Result<bool> {
     let t = t.to_dtype(DType::F32)?;
-    let s = (&t - &t)?.sum_all()?.to_scalar::<f32>()?;
+    let s = t.affine(0.0, 0.0)?.sum_all()?.to_scalar::<f32>()?;
     Ok(s.is_finite())
 }
 

@@ -89,6 +89,17 @@ pub fn pick_token(logits: &[f32], cfg: &SamplingConfig, rng: &mut Rng) -> u32 {
     dist.last().map_or(0, |d| d.0 as u32)
 }
 
+/// A NaN or infinite logit (broken weights) is an error, not a token id 0.
+fn check_logits(row: &[f32], token: usize) -> Result<()> {
+    match row.iter().find(|x| !x.is_finite()) {
+        Some(&bad) => Err(CoreError::NonFiniteValue {
+            what: format!("a logit of generated token {token}"),
+            value: bad as f64,
+        }),
+        None => Ok(()),
+    }
+}
+
 /// Continue `prompt` (token ids) and return the new ids only.
 pub fn generate(
     model: &Llama,
@@ -108,7 +119,9 @@ pub fn generate(
             .narrow(1, logits.dim(1)? - 1, 1)?
             .flatten_all()?
             .to_dtype(DType::F32)?;
-        let next = pick_token(&last.to_vec1::<f32>()?, cfg, rng);
+        let row = last.to_vec1::<f32>()?;
+        check_logits(&row, out.len() + 1)?;
+        let next = pick_token(&row, cfg, rng);
         if cfg.stop_ids.contains(&next) {
             break;
         }
@@ -164,6 +177,7 @@ pub fn sample_n(
             if done[i] {
                 continue;
             }
+            check_logits(row, step + 1)?;
             next[i] = pick_token(row, cfg, rng);
             if cfg.stop_ids.contains(&next[i]) {
                 done[i] = true;

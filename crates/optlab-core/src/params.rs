@@ -243,11 +243,27 @@ impl ParamStore {
                     found: t.dims().to_vec(),
                 });
             }
+            if !all_finite(t)? {
+                return Err(CoreError::NonFiniteTensor {
+                    path: path.into(),
+                    name: p.name.clone(),
+                });
+            }
+        }
+        for p in ps.iter() {
+            let t = &tensors[&p.name];
             let t = t.to_dtype(p.var.dtype())?.to_device(p.var.device())?;
             p.var.set(&t)?;
         }
         Ok(())
     }
+}
+
+/// Whether every element of `t` is finite (`0 * t` is zero exactly where `t` is finite).
+pub fn all_finite(t: &Tensor) -> Result<bool> {
+    let t = t.to_dtype(DType::F32)?;
+    let s = t.affine(0.0, 0.0)?.sum_all()?.to_scalar::<f32>()?;
+    Ok(s.is_finite())
 }
 
 /// How to initialise a new parameter.

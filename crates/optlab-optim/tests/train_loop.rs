@@ -64,6 +64,9 @@ fn config(out: PathBuf, steps: usize, lr: f64) -> TrainConfig {
         out,
         resume: false,
         stop_after: None,
+        overwrite: false,
+        override_config: false,
+        settings: Default::default(),
     }
 }
 
@@ -113,6 +116,7 @@ fn non_finite_training_stops_with_the_step_and_keeps_the_good_checkpoint() {
     cfg.stop_after = None;
     cfg.resume = true;
     cfg.schedule.peak = f64::INFINITY;
+    cfg.override_config = true;
     let err = train_lm(&m, &data, &mut opt, &cfg, &Silent)
         .unwrap_err()
         .to_string();

@@ -88,7 +88,27 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+/// A closed stdout (`optlab … | head`) ends the process quietly with success, as in other
+/// command-line tools, instead of a "failed printing to stdout" panic: the signal that the
+/// write raises exits at once with status 0.
+#[cfg(unix)]
+fn exit_quietly_on_closed_pipe() {
+    extern "C" fn on_sigpipe(_: libc::c_int) {
+        // SAFETY: `_exit` is async-signal-safe; nothing is left to flush for a reader that left.
+        unsafe { libc::_exit(0) }
+    }
+    let handler: extern "C" fn(libc::c_int) = on_sigpipe;
+    // SAFETY: installed first thing in `main`, before any other thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, handler as libc::sighandler_t);
+    }
+}
+
+#[cfg(not(unix))]
+fn exit_quietly_on_closed_pipe() {}
+
 fn main() {
+    exit_quietly_on_closed_pipe();
     if let Err(e) = dispatch(Cli::parse()) {
         let chain: Vec<String> = e.chain().map(|c| c.to_string()).collect();
         eprintln!("error: {}", chain.join(": "));

@@ -71,7 +71,7 @@ pub fn gguf_config(c: &Content, path: &Path) -> Result<LlamaConfig> {
     }
     let vocab = strings(c, path, "tokenizer.ggml.tokens")?.len();
     let heads = meta_u(c, path, "llama.attention.head_count")?;
-    Ok(LlamaConfig {
+    let cfg = LlamaConfig {
         vocab_size: vocab,
         hidden_size: meta_u(c, path, "llama.embedding_length")?,
         intermediate_size: meta_u(c, path, "llama.feed_forward_length")?,
@@ -85,7 +85,9 @@ pub fn gguf_config(c: &Content, path: &Path) -> Result<LlamaConfig> {
         max_position_embeddings: meta_u(c, path, "llama.context_length")?.min(4096),
         tie_word_embeddings: !c.tensor_infos.contains_key("output.weight"),
         attention_bias: false,
-    })
+    };
+    cfg.check(path)?;
+    Ok(cfg)
 }
 
 /// Undo llama.cpp's interleaved-RoPE row permutation of a `[rows, cols]` Q or K matrix.

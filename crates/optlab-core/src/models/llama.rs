@@ -92,24 +92,6 @@ impl LlamaConfig {
     pub fn head_dim(&self) -> usize {
         self.hidden_size / self.num_attention_heads
     }
-
-    fn validate(&self) -> Result<()> {
-        let ok = self.num_attention_heads > 0
-            && self.hidden_size.is_multiple_of(self.num_attention_heads)
-            && self.head_dim().is_multiple_of(2)
-            && self.kv_heads() > 0
-            && self.num_attention_heads.is_multiple_of(self.kv_heads());
-        if ok {
-            Ok(())
-        } else {
-            Err(CoreError::Config(format!(
-                "inconsistent attention shape: hidden {} / heads {} / kv heads {}",
-                self.hidden_size,
-                self.num_attention_heads,
-                self.kv_heads()
-            )))
-        }
-    }
 }
 
 struct Block {
@@ -151,7 +133,7 @@ fn linear(b: &ParamBuilder, out: usize, inp: usize, role: ParamRole, bias: bool)
 impl Llama {
     /// Build a freshly initialised model (weights from `seed`) in `dtype` on `device`.
     pub fn new(cfg: &LlamaConfig, dtype: DType, device: &Device, seed: u64) -> Result<Self> {
-        cfg.validate()?;
+        cfg.check(std::path::Path::new("model configuration"))?;
         let store = ParamStore::new();
         let root = ParamBuilder::new(&store, dtype, device, seed);
         let m = root.pp("model");

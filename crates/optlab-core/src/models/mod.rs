@@ -2,6 +2,7 @@
 
 mod attention;
 mod cnn;
+mod config_check;
 mod dense;
 mod gguf;
 mod hf_dir;
@@ -11,6 +12,10 @@ mod source;
 
 pub use attention::{segment_causal_mask, KvCache};
 pub use cnn::SmallCnn;
+pub use config_check::{
+    parse_llama_config, MAX_HEADS, MAX_HIDDEN, MAX_INTERMEDIATE, MAX_LAYERS, MAX_POSITIONS,
+    MAX_VOCAB,
+};
 pub use dense::Dense;
 pub use gguf::{gguf_config, gguf_tokenizer_json, load_gguf, permute_qk, unpermute_qk};
 pub use hf_dir::{
@@ -23,4 +28,8 @@ pub use source::{LoadedModel, ModelSource, TokenizerSpec, BUILTIN_TOKENIZER_FILE
 #[cfg(test)]
 mod cache_tests;
 #[cfg(test)]
+mod fuzz_tests;
+#[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod validation_tests;

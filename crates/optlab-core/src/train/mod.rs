@@ -3,10 +3,12 @@
 //! metrics.
 
 mod checkpoint;
+mod run_record;
 mod schedule;
 mod trainer;
 
 pub use checkpoint::{Checkpoint, TrainState};
+pub use run_record::RUN_RECORD_FILE;
 pub use schedule::CosineSchedule;
 pub use trainer::{evaluate, train_lm, TrainConfig, TrainSummary};
 
@@ -56,3 +58,6 @@ pub fn global_norm(grads: &NamedGrads) -> Result<f64> {
     }
     Ok(sq.sqrt())
 }
+
+#[cfg(test)]
+mod tests;

@@ -16,7 +16,6 @@ use crate::data::TokenDataset;
 use crate::error::{CoreError, Result};
 use crate::models::{lm_loss, Llama};
 use crate::report::Reporter;
-use crate::rng::Rng;
 
 /// Settings of one training run.
 #[derive(Debug, Clone, Serialize)]
@@ -47,12 +46,21 @@ pub struct TrainConfig {
     pub resume: bool,
     /// Stop (with a checkpoint) after this many steps of the run, to train in chunks.
     pub stop_after: Option<usize>,
+    /// Without `resume`: replace a run already in `out` (otherwise that is an error).
+    pub overwrite: bool,
+    /// With `resume`: continue even though the settings differ from the recorded ones (the
+    /// differences are logged in `metrics.jsonl`).
+    pub override_config: bool,
+    /// Further settings of the caller (optimizer hyper-parameters, model source …), a JSON
+    /// object recorded in `run.json` and compared on resume like the fields above.
+    pub settings: serde_json::Value,
 }
 
 impl TrainConfig {
     /// An in-process run: `steps` steps of `batch` sequences of `seq_len` tokens, cosine schedule
     /// to `peak` with a 10% warm-up (at least one step) decaying to 10%, gradient clip 1, one
-    /// validation at the end over 4 batches, no checkpoints, seed 0.
+    /// validation at the end over 4 batches, no checkpoints, seed 0, replacing any run
+    /// already in `out` (an in-process run owns its folder).
     /// Callers override fields with struct-update syntax.
     pub fn short(steps: usize, batch: usize, seq_len: usize, peak: f64, out: PathBuf) -> Self {
         Self {
@@ -74,6 +82,9 @@ impl TrainConfig {
             out,
             resume: false,
             stop_after: None,
+            overwrite: true,
+            override_config: false,
+            settings: serde_json::Value::Null,
         }
     }
 }
@@ -105,10 +116,18 @@ pub fn evaluate(
     for (x, y) in &vb {
         total += lm_loss(&model.forward(x)?, y)?.to_scalar::<f32>()? as f64;
     }
-    Ok(total / vb.len() as f64)
+    let mean = total / vb.len() as f64;
+    if !mean.is_finite() {
+        return Err(CoreError::NonFiniteValue {
+            what: "the validation loss".into(),
+            value: mean,
+        });
+    }
+    Ok(mean)
 }
 
-fn append_metrics(path: &std::path::Path, line: &serde_json::Value) -> Result<()> {
+/// Append one JSON line to `path`.
+pub(super) fn append_metrics(path: &std::path::Path, line: &serde_json::Value) -> Result<()> {
     let mut f = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -118,7 +137,7 @@ fn append_metrics(path: &std::path::Path, line: &serde_json::Value) -> Result<()
 }
 
 /// Drop metric lines past `step` (a resumed run rewrites them).
-fn truncate_metrics(path: &std::path::Path, step: usize) -> Result<()> {
+pub(super) fn truncate_metrics(path: &std::path::Path, step: usize) -> Result<()> {
     let Ok(text) = std::fs::read_to_string(path) else {
         return Ok(());
     };
@@ -189,23 +208,7 @@ pub fn train_lm(
         .unwrap_or(Device::Cpu);
     let ckpt = Checkpoint::in_run(&cfg.out);
     let metrics = cfg.out.join("metrics.jsonl");
-    let (mut step, mut rng) = (0usize, Rng::new(cfg.seed));
-    if cfg.resume {
-        if !ckpt.exists() {
-            return Err(CoreError::Io {
-                path: ckpt.dir().join("state.json"),
-                cause: std::io::Error::new(
-                    std::io::ErrorKind::NotFound,
-                    "no checkpoint to resume from",
-                ),
-            });
-        }
-        let st = ckpt.load(model.params(), opt)?;
-        (step, rng) = (st.step, st.rng);
-        truncate_metrics(&metrics, step)?;
-    } else if metrics.exists() {
-        std::fs::remove_file(&metrics).map_err(CoreError::io(&metrics))?;
-    }
+    let (mut step, mut rng) = super::run_record::begin(cfg, &ckpt, model.params(), opt)?;
     let last = cfg
         .stop_after
         .map_or(cfg.steps, |n| (step + n).min(cfg.steps));
@@ -226,7 +229,7 @@ pub fn train_lm(
             accumulate(&mut grads, named_grads(model.params(), &loss.backward()?))?;
         }
         let norm = global_norm(&grads)?;
-        let checkpoint = ckpt.dir().display().to_string();
+        let checkpoint = ckpt.exists().then(|| ckpt.dir().to_path_buf());
         if !loss_sum.is_finite() {
             return Err(CoreError::NonFinite {
                 what: "loss",
@@ -270,7 +273,7 @@ pub fn train_lm(
                 return Err(CoreError::NonFinite {
                     what: "parameters",
                     step,
-                    checkpoint,
+                    checkpoint: checkpoint.clone(),
                 });
             }
             ckpt.save(

@@ -3,11 +3,11 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
-use candle_core::{DType, Device};
+use anyhow::{Context, Result};
+use candle_core::Device;
 use optlab_core::data::{generated_corpus, read_corpus};
-use optlab_core::models::{load_gguf, load_model_dir, load_model_weights, Llama, LlamaConfig};
-use optlab_core::tokenizer::{ByteTokenizer, Tokenizer};
+use optlab_core::models::{Llama, LoadedModel, ModelSource as CoreSource};
+use optlab_core::tokenizer::Tokenizer;
 
 /// Size of the embedded corpus in bytes.
 pub const EMBEDDED_CORPUS_BYTES: usize = 400_000;
@@ -18,7 +18,8 @@ pub struct ModelSource {
     /// Preset size for a new byte-level model: tiny (~0.8M params), mini, small (~24M).
     #[arg(long, default_value = "tiny")]
     pub size: String,
-    /// Hugging Face Llama/Qwen2 folder (config.json, *.safetensors, tokenizer.json).
+    /// Model folder: Hugging Face Llama/Qwen2 (config.json, *.safetensors, tokenizer.json)
+    /// or the model/ folder of an optlab run.
     #[arg(long, conflicts_with = "gguf")]
     pub model_dir: Option<PathBuf>,
     /// llama.cpp GGUF checkpoint (arch llama), dequantised to f32, with its tokenizer.
@@ -34,69 +35,43 @@ pub fn corpus(path: Option<&Path>) -> Result<String> {
     }
 }
 
-/// A fresh preset model with the byte tokenizer, or a loaded Hugging Face folder.
+/// The model `src` names, with its tokenizer and the spec that saves it again: a fresh
+/// preset (byte tokenizer), a model folder (`tokenizer.json`, `tokenizer.optlab` or none,
+/// meaning bytes) or a GGUF file.
+pub fn load(src: &ModelSource, seed: u64, dev: &Device) -> Result<LoadedModel> {
+    let (core, what) = if let Some(g) = &src.gguf {
+        (CoreSource::Gguf(g.clone()), format!("GGUF {}", g.display()))
+    } else if let Some(d) = &src.model_dir {
+        let what = format!("model folder {}", d.display());
+        (CoreSource::Folder(d.clone()), what)
+    } else {
+        let size = src.size.clone();
+        (CoreSource::Preset { size, seed }, "preset".into())
+    };
+    LoadedModel::load(&core, dev).with_context(|| format!("loading {what}"))
+}
+
+/// A fresh preset model with the byte tokenizer, or a loaded model folder or GGUF file.
 pub fn model(src: &ModelSource, seed: u64, dev: &Device) -> Result<(Llama, Box<dyn Tokenizer>)> {
-    if let Some(path) = &src.gguf {
-        let (m, t) =
-            load_gguf(path, dev).with_context(|| format!("loading GGUF {}", path.display()))?;
-        return Ok((m, Box::new(t)));
-    }
-    match &src.model_dir {
-        Some(dir) => {
-            let (m, t) = load_model_dir(dir, dev)
-                .with_context(|| format!("loading model folder {}", dir.display()))?;
-            Ok((m, Box::new(t)))
-        }
-        None => {
-            let cfg = LlamaConfig::preset(&src.size, 256)?;
-            Ok((
-                Llama::new(&cfg, DType::F32, dev, seed)?,
-                Box::new(ByteTokenizer),
-            ))
-        }
-    }
+    let m = load(src, seed, dev)?;
+    Ok((m.model, m.tokenizer))
 }
 
 /// Load the model a training run saved (`RUN/model/`), with its tokenizer.
 pub fn model_from_run(run: &Path, dev: &Device) -> Result<(Llama, Box<dyn Tokenizer>)> {
-    let dir = run.join("model");
-    if !dir.join("config.json").exists() {
-        bail!(
-            "{} holds no trained model (expected {}/config.json)",
-            run.display(),
-            dir.display()
-        );
-    }
-    if dir.join("tokenizer.json").exists() {
-        let (m, t) = load_model_dir(&dir, dev)?;
-        return Ok((m, Box::new(t)));
-    }
-    Ok((load_model_weights(&dir, dev)?, Box::new(ByteTokenizer)))
+    let m = LoadedModel::load(&CoreSource::Run(run.to_path_buf()), dev)
+        .with_context(|| format!("loading the model of run {}", run.display()))?;
+    Ok((m.model, m.tokenizer))
 }
 
-/// Save a trained model as `RUN/model/` (config + weights [+ tokenizer.json]).
-pub fn save_run_model(run: &Path, model: &Llama, src: &ModelSource) -> Result<()> {
+/// Save a trained model as `RUN/model/`: config, weights and the tokenizer it was trained
+/// with (`tokenizer.json`, or `tokenizer.optlab` naming a built-in one), so `--model-dir
+/// RUN/model` loads it back.
+pub fn save_run_model(run: &Path, model: LoadedModel) -> Result<()> {
     let dir = run.join("model");
-    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    std::fs::write(
-        dir.join("config.json"),
-        serde_json::to_string_pretty(model.config())?,
-    )?;
     model
-        .params()
-        .save_safetensors(&dir.join("model.safetensors"))?;
-    if let Some(md) = &src.model_dir {
-        std::fs::copy(md.join("tokenizer.json"), dir.join("tokenizer.json"))?;
-    }
-    if let Some(g) = &src.gguf {
-        let mut f = std::fs::File::open(g)?;
-        let content = candle_core::quantized::gguf_file::Content::read(&mut f)?;
-        std::fs::write(
-            dir.join("tokenizer.json"),
-            optlab_core::models::gguf_tokenizer_json(&content, g)?,
-        )?;
-    }
-    Ok(())
+        .save(&dir)
+        .with_context(|| format!("saving the trained model to {}", dir.display()))
 }
 
 /// CPU, or the first CUDA device when built with the `cuda` feature and one is present.
@@ -108,4 +83,24 @@ pub fn device() -> Result<Device> {
         }
     }
     Ok(Device::Cpu)
+}
+
+/// Parse a learning rate: a positive finite number.
+pub fn positive_f64(s: &str) -> std::result::Result<f64, String> {
+    let v: f64 = s.parse().map_err(|_| format!("`{s}` is not a number"))?;
+    if v.is_finite() && v > 0.0 {
+        Ok(v)
+    } else {
+        Err(format!("{s} must be a positive finite number"))
+    }
+}
+
+/// Parse a non-negative finite number (clip, weight decay).
+pub fn non_negative_f64(s: &str) -> std::result::Result<f64, String> {
+    let v: f64 = s.parse().map_err(|_| format!("`{s}` is not a number"))?;
+    if v.is_finite() && v >= 0.0 {
+        Ok(v)
+    } else {
+        Err(format!("{s} must be a finite number >= 0"))
+    }
 }

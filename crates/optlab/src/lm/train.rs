@@ -8,7 +8,9 @@ use optlab_core::ops::OpsMode;
 use optlab_core::train::{train_lm, CosineSchedule, TrainConfig};
 use optlab_optim::{AttnShape, OptimConfig};
 
-use super::common::{corpus, device, model, save_run_model, ModelSource};
+use super::common::ModelSource;
+use super::common::{corpus, device, load, non_negative_f64, positive_f64, save_run_model};
+use optlab_core::models::LoadedModel;
 
 /// Train a Llama-style model (default: the tiny preset on the embedded corpus).
 #[derive(Debug, clap::Args)]
@@ -25,7 +27,7 @@ pub struct TrainArgs {
     #[arg(long, default_value = "adamw")]
     optimizer: String,
     /// Peak learning rate.
-    #[arg(long, default_value_t = 3e-3)]
+    #[arg(long, default_value_t = 3e-3, value_parser = positive_f64)]
     lr: f64,
     /// Optimizer steps.
     #[arg(long, default_value_t = 200)]
@@ -43,10 +45,10 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 20)]
     warmup: usize,
     /// Global gradient-norm clip (0 disables).
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = 1.0, value_parser = non_negative_f64)]
     clip: f64,
     /// Weight decay (not applied to norms and biases).
-    #[arg(long, default_value_t = 0.1)]
+    #[arg(long, default_value_t = 0.1, value_parser = non_negative_f64)]
     weight_decay: f64,
     /// Validate every N steps.
     #[arg(long, default_value_t = 50)]
@@ -69,6 +71,13 @@ pub struct TrainArgs {
     /// Continue the run in --out from its checkpoint.
     #[arg(long)]
     resume: bool,
+    /// Replace the run already in --out (its metrics, checkpoint and model).
+    #[arg(long, conflicts_with = "resume")]
+    overwrite: bool,
+    /// With --resume: continue with settings that differ from the recorded ones (the
+    /// differences are logged in metrics.jsonl).
+    #[arg(long, requires = "resume")]
+    override_config: bool,
     /// Print a JSON summary instead of text.
     #[arg(long)]
     json: bool,
@@ -92,10 +101,26 @@ impl From<OpsArg> for OpsMode {
     }
 }
 
+/// The settings besides the training loop's own that a resume must keep: the optimizer's
+/// weight decay and where the model and the corpus come from.
+fn settings(a: &TrainArgs) -> serde_json::Value {
+    serde_json::json!({
+        "weight_decay": a.weight_decay,
+        "size": a.source.size,
+        "model_dir": a.source.model_dir,
+        "gguf": a.source.gguf,
+        "corpus": a.corpus,
+    })
+}
+
 /// Run `optlab train`.
 pub fn run(a: TrainArgs) -> Result<()> {
     let dev = device()?;
-    let (m, tok) = model(&a.source, a.seed, &dev)?;
+    let LoadedModel {
+        model: m,
+        tokenizer: tok,
+        spec,
+    } = load(&a.source, a.seed, &dev)?;
     let m = m.with_ops(a.ops.into());
     let text = corpus(a.corpus.as_deref())?;
     let data = TokenDataset::from_text(&text, tok.as_ref(), 0.1)?;
@@ -129,6 +154,9 @@ pub fn run(a: TrainArgs) -> Result<()> {
         out: a.out.clone(),
         resume: a.resume,
         stop_after: a.stop_after,
+        overwrite: a.overwrite,
+        override_config: a.override_config,
+        settings: settings(&a),
     };
     let s = train_lm(
         &m,
@@ -137,22 +165,26 @@ pub fn run(a: TrainArgs) -> Result<()> {
         &cfg,
         &crate::progress::Bars::new(a.json),
     )?;
-    save_run_model(&a.out, &m, &a.source)?;
+    let params = m.params().num_elements();
+    save_run_model(
+        &a.out,
+        LoadedModel {
+            model: m,
+            tokenizer: tok,
+            spec,
+        },
+    )?;
     let first = s.losses.first().map(|x| x.1);
     let last = s.losses.last().map(|x| x.1);
     if a.json {
         let v = serde_json::json!({
-            "parameters": m.params().num_elements(), "steps_done": s.steps_done,
+            "parameters": params, "steps_done": s.steps_done,
             "first_loss": first, "last_loss": last, "val_loss": s.val_loss,
             "unigram_entropy": h, "tokens_per_s": s.tokens_per_s, "out": a.out,
         });
         println!("{}", serde_json::to_string_pretty(&v)?);
     } else {
-        println!(
-            "model: {} parameters, optimizer {}",
-            m.params().num_elements(),
-            a.optimizer
-        );
+        println!("model: {} parameters, optimizer {}", params, a.optimizer);
         println!(
             "steps done: {}  ({:.0} tokens/s)",
             s.steps_done, s.tokens_per_s

@@ -67,13 +67,18 @@ mod tests {
         let Some(before) = cpu_seconds() else {
             return; // not Linux: nothing to read
         };
+        // Spin until 0.05 s of CPU time shows up; on a loaded machine that takes more wall
+        // time, so the deadline is generous. A reader that never advances fails it.
         let mut x = 0u64;
         let start = std::time::Instant::now();
-        while start.elapsed().as_millis() < 200 {
-            x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
+        let mut after = before;
+        while after - before <= 0.05 && start.elapsed().as_secs() < 30 {
+            for _ in 0..100_000 {
+                x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
+            }
+            after = cpu_seconds().unwrap();
         }
         std::hint::black_box(x);
-        let after = cpu_seconds().unwrap();
         assert!(after - before > 0.05, "{before} -> {after}");
         let (rss, peak) = (rss_bytes().unwrap(), peak_rss_bytes().unwrap());
         assert!(rss > 0 && peak >= rss, "rss {rss} peak {peak}");

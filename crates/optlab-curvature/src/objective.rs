@@ -8,7 +8,7 @@ use std::path::Path;
 
 use candle_core::{DType, Device, Tensor};
 use optlab_core::data::{generated_corpus, read_corpus, TokenDataset};
-use optlab_core::models::{lm_loss, load_model_dir, Llama, LlamaConfig, Mlp, SmallCnn};
+use optlab_core::models::{lm_loss, Llama, LlamaConfig, LoadedModel, Mlp, ModelSource, SmallCnn};
 use optlab_core::params::ParamStore;
 use optlab_core::rng::Rng;
 use optlab_core::tokenizer::ByteTokenizer;
@@ -210,7 +210,9 @@ impl FixedBatch {
             ));
         }
         let dev = Device::Cpu;
-        let (m32, tok) = load_model_dir(dir, &dev)?;
+        // Any folder optlab writes or reads (tokenizer.json or optlab's built-in tokenizers).
+        let loaded = LoadedModel::load(&ModelSource::Folder(dir.to_path_buf()), &dev)?;
+        let (m32, tok) = (loaded.model, loaded.tokenizer);
         let cfg = m32.config().clone();
         let m = Llama::new(&cfg, DType::F64, &dev, seed)?;
         m.params()
@@ -219,7 +221,7 @@ impl FixedBatch {
             Some(p) => read_corpus(p)?,
             None => generated_corpus(seed, 200_000),
         };
-        let data = TokenDataset::from_text(&text, &tok, 0.0)?;
+        let data = TokenDataset::from_text(&text, tok.as_ref(), 0.0)?;
         if let Some(&bad) = data
             .train_tokens()
             .iter()

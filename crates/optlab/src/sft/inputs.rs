@@ -153,11 +153,17 @@ pub fn load_base(
     Ok(m)
 }
 
-/// Print every skipped record on standard error (even with `--json`, so a skipped record is
-/// never silent).
+/// Print every skipped record and their count on standard error (even with `--json`, so a
+/// skipped record is never silent).
 pub fn warn_skipped(bad: &[String]) {
     for b in bad {
         eprintln!("warning: skipped {b}");
+    }
+    if !bad.is_empty() {
+        eprintln!(
+            "warning: {} bad records skipped (--on-bad-line error stops at the first)",
+            bad.len()
+        );
     }
 }
 
@@ -181,11 +187,5 @@ pub fn load_data(
         None => split_held_out(loaded.examples, d.val_fraction),
     };
     warn_skipped(&loaded.bad);
-    if !loaded.bad.is_empty() {
-        eprintln!(
-            "warning: {} malformed records skipped (--on-bad-line error stops instead)",
-            loaded.bad.len()
-        );
-    }
     Ok((train, val, loaded.bad))
 }

@@ -119,6 +119,7 @@ fn parse_with(text: &str, fixed: bool) -> Result<LpProblem, MpsError> {
         upper_set: vec![],
         triplets: vec![],
         in_int_marker: false,
+        col_entries: HashMap::new(),
     };
     let mut section = Section::None;
     let mut last_line = 0;
@@ -278,6 +279,7 @@ fn parse_column(b: &mut Builder, f: &[String], line: usize, fixed: bool) -> Resu
         Some(_) => return perr(line, format!("column '{name}' is not contiguous")),
         None => {
             let j = b.col_names.len();
+            b.col_entries.clear();
             b.col_index.insert(name.clone(), j);
             b.col_names.push(name.clone());
             b.obj.push(0.0);

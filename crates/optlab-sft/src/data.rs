@@ -110,7 +110,7 @@ pub fn parse_record(v: &Value) -> Result<SftExample> {
 
 fn read_bytes(path: &Path) -> Result<Vec<u8>> {
     let bytes = std::fs::read(path).map_err(SftError::io(path))?;
-    if !path.extension().is_some_and(|e| e == "gz") {
+    if path.extension().is_none_or(|e| e != "gz") {
         return Ok(bytes);
     }
     let mut out = Vec::new();

@@ -105,20 +105,20 @@ pub enum DataError {
 #[derive(Debug, Error)]
 pub enum PriceFileError {
     /// The file cannot be read.
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}: {cause}")]
     Read {
         /// The file involved.
         path: std::path::PathBuf,
-        /// The underlying error.
-        source: std::io::Error,
+        /// The underlying error (shown in the message, so not chained as a source).
+        cause: std::io::Error,
     },
     /// The file's contents are malformed (the message names the line).
-    #[error("{path}: {source}")]
+    #[error("{path}: {cause}")]
     Parse {
         /// The file involved.
         path: std::path::PathBuf,
-        /// What was wrong.
-        source: DataError,
+        /// What was wrong (shown in the message, so not chained as a source).
+        cause: DataError,
     },
 }
 
@@ -305,13 +305,13 @@ impl PriceTable {
 
     /// Reads and parses a CSV file.
     pub fn from_csv_path(path: &std::path::Path) -> Result<Self, PriceFileError> {
-        let bytes = std::fs::read(path).map_err(|source| PriceFileError::Read {
+        let bytes = std::fs::read(path).map_err(|cause| PriceFileError::Read {
             path: path.to_path_buf(),
-            source,
+            cause,
         })?;
-        Self::from_csv_bytes(&bytes).map_err(|source| PriceFileError::Parse {
+        Self::from_csv_bytes(&bytes).map_err(|cause| PriceFileError::Parse {
             path: path.to_path_buf(),
-            source,
+            cause,
         })
     }
 

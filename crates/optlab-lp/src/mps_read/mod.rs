@@ -29,9 +29,9 @@ pub enum MpsFormat {
 
 /// Reads an MPS file (plain or gzip-compressed, detected by its magic bytes).
 pub fn read_mps_file(path: &Path, format: MpsFormat) -> Result<LpProblem, MpsError> {
-    let io = |source| MpsError::Io {
+    let io = |cause| MpsError::Io {
         path: path.display().to_string(),
-        source,
+        cause,
     };
     let bytes = std::fs::read(path).map_err(io)?;
     let text = if bytes.starts_with(&[0x1f, 0x8b]) {

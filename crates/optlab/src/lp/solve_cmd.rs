@@ -3,7 +3,7 @@
 use super::args::SolveArgs;
 use super::net_train::{model_dir, predict_warm_start};
 use anyhow::{bail, Context};
-use optlab_lp::{read_mps_file, solve, LpSolution, MpsFormat, SolveOptions, Status};
+use optlab_lp::{read_mps_file, solve, LpSolution, MpsError, MpsFormat, SolveOptions, Status};
 use std::io::Write;
 use std::path::Path;
 
@@ -40,7 +40,11 @@ pub fn solve_and_print(a: SolveArgs) -> anyhow::Result<Status> {
     if a.tol.is_nan() || a.tol <= 0.0 {
         bail!("--tol must be positive, got {}", a.tol);
     }
-    let p = read_mps_file(&a.file, MpsFormat::Auto)?;
+    // A parse error names the line; the file goes in front (a read error names it already).
+    let p = read_mps_file(&a.file, MpsFormat::Auto).map_err(|e| match e {
+        MpsError::Parse { .. } => anyhow::Error::from(e).context(a.file.display().to_string()),
+        _ => e.into(),
+    })?;
     let mut opts = SolveOptions {
         tol: a.tol,
         norm: a.norm.into(),

@@ -104,7 +104,8 @@ pub struct DataArgs {
     /// Fraction of --data held out when --val-data is absent.
     #[arg(long, default_value_t = 0.1)]
     pub val_fraction: f64,
-    /// What to do with a malformed record: report and skip it, or stop.
+    /// What to do with a bad record (malformed JSON, a line that is not UTF-8, an unknown
+    /// chat role, an empty response): report it as FILE:LINE and skip it, or stop there.
     #[arg(long, value_enum, default_value = "skip")]
     pub on_bad_line: OnBadLineArg,
     /// Embedded dataset: training examples.

@@ -4,16 +4,31 @@
 use optlab_lp::{parse_mps, solve, MpsError, MpsFormat, SolveOptions};
 use proptest::prelude::*;
 
-const FREE: &str = "NAME t\nOBJSENSE\n    MAX\nROWS\n N obj\n L lim1\n G lim2\n E eq\n\
-COLUMNS\n    x1 obj 1 lim1 1\n    x1 lim2 1\n    MARKER 'MARKER' 'INTORG'\n\
-    x2 obj 2 lim1 1\n    x2 eq -1\n    MARKER 'MARKER' 'INTEND'\n    x3 obj -1 eq 1\n\
-RHS\n    RHS obj -2.5 lim1 4\n    RHS lim2 1 eq 7\nRANGES\n    RNG lim1 2.5\n\
-BOUNDS\n UP BND x1 4\n MI BND x3\n UP BND x3 10\nENDATA\n";
+const FREE: &str = concat!(
+    "NAME t\nOBJSENSE\n    MAX\nROWS\n N obj\n L lim1\n G lim2\n E eq\nCOLUMNS\n",
+    "    x1 obj 1 lim1 1\n    x1 lim2 1\n    MARKER 'MARKER' 'INTORG'\n",
+    "    x2 obj 2 lim1 1\n    x2 eq -1\n    MARKER 'MARKER' 'INTEND'\n    x3 obj -1 eq 1\n",
+    "RHS\n    RHS obj -2.5 lim1 4\n    RHS lim2 1 eq 7\nRANGES\n    RNG lim1 2.5\n",
+    "BOUNDS\n UP BND x1 4\n MI BND x3\n UP BND x3 10\nENDATA\n",
+);
 
-const FIXED: &str = "NAME          FIX\nROWS\n N  COST\n L  LIM1\n G  LIM2\nCOLUMNS\n\
-    X1        COST         1.0   LIM1         1.0\n    X1        LIM2         1.0\n\
-    X2        COST         2.0   LIM1         1.0\nRHS\n    RHS       LIM1         4.0\n\
-    RHS       LIM2         1.0\nBOUNDS\n UP BND       X1           4.0\nENDATA\n";
+const FIXED: &str = concat!(
+    "NAME          FIX\nROWS\n N  COST\n L  LIM1\n G  LIM2\nCOLUMNS\n",
+    "    X1        COST         1.0   LIM1         1.0\n",
+    "    X1        LIM2         1.0\n",
+    "    X2        COST         2.0   LIM1         1.0\n",
+    "RHS\n    RHS       LIM1         4.0\n    RHS       LIM2         1.0\n",
+    "BOUNDS\n UP BND       X1           4.0\nENDATA\n",
+);
+
+#[test]
+fn the_undamaged_files_parse_and_solve() {
+    for text in [FREE, FIXED] {
+        let p = parse_mps(text, MpsFormat::Auto).expect("valid MPS");
+        let sol = solve(&p, &SolveOptions::default()).expect("solves");
+        assert_eq!(sol.status, optlab_lp::Status::Optimal, "{}", p.name);
+    }
+}
 
 /// One random damage to a file.
 #[derive(Debug, Clone)]

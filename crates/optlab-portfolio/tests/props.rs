@@ -8,6 +8,24 @@ const WIDE: &str = "date,A,\"BRK,B\",C\n2020-01-01,10,20,30\n2020-01-02,11,19.5,
 const LONG: &str = "date,ticker,close\n2020-01-02,A,11\n2020-01-01,A,10\n\
 2020-01-01,B,20\n2020-01-02,B,19\n";
 
+#[test]
+fn the_undamaged_files_parse() {
+    assert_eq!(
+        PriceTable::from_csv_str(WIDE)
+            .expect("valid wide CSV")
+            .dates
+            .len(),
+        4
+    );
+    assert_eq!(
+        PriceTable::from_csv_str(LONG)
+            .expect("valid long CSV")
+            .tickers
+            .len(),
+        2
+    );
+}
+
 /// One random damage to a file's bytes.
 #[derive(Debug, Clone)]
 enum Mutation {

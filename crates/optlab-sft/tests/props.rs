@@ -10,6 +10,12 @@ const VALID: &str = r##"{"prompt": "2+2?", "response": "4", "answer": "4"}
 {"doc": {"question": "3+3?", "answer": "so #### 6"}}
 "##;
 
+#[test]
+fn the_undamaged_file_loads_completely() {
+    let l = parse_bytes(VALID.as_bytes(), "d.jsonl", OnBadLine::Error).expect("valid JSONL");
+    assert_eq!(l.examples.len(), 5);
+}
+
 /// One random damage to a file's bytes.
 #[derive(Debug, Clone)]
 enum Mutation {

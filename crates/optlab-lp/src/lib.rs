@@ -38,6 +38,7 @@
 pub mod bench;
 pub mod error;
 pub mod generate;
+pub mod generate_size;
 mod halpern;
 pub mod kkt;
 pub mod model;

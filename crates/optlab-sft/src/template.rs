@@ -86,7 +86,7 @@ fn push(out: &mut Encoded, tok: &dyn Tokenizer, text: &str, trained: bool) -> Re
     Ok(())
 }
 
-fn check_roles(messages: &[Message]) -> Result<()> {
+pub(crate) fn check_roles(messages: &[Message]) -> Result<()> {
     for m in messages {
         if !matches!(m.role.as_str(), "system" | "user" | "assistant") {
             bail!(

@@ -48,7 +48,12 @@ pub(super) struct Builder {
     pub(super) upper_set: Vec<bool>,
     pub(super) triplets: Vec<(usize, usize, f64)>,
     pub(super) in_int_marker: bool,
+    /// Rows (`usize::MAX`: the objective) given so far in the current column, with their line.
+    pub(super) col_entries: HashMap<usize, usize>,
 }
+
+/// The key of the objective row in [`Builder::col_entries`].
+const OBJ_KEY: usize = usize::MAX;
 
 impl Builder {
     pub(super) fn add_coef(
@@ -62,13 +67,36 @@ impl Builder {
             return perr(line, format!("infinite coefficient in row '{row}'"));
         }
         if Some(row) == self.obj_name.as_deref() {
+            self.first_entry(OBJ_KEY, col, row, line)?;
             self.obj[col] += val;
         } else if let Some(&i) = self.row_index.get(row) {
+            self.first_entry(i, col, row, line)?;
             self.triplets.push((i, col, val));
         } else if !self.dropped_n_rows.contains(row) {
             return perr(line, format!("unknown row '{row}'"));
         }
         Ok(())
+    }
+
+    /// Records that the current column `col` has an entry in row `key`; a second one is an
+    /// error, never summed silently.
+    fn first_entry(
+        &mut self,
+        key: usize,
+        col: usize,
+        row: &str,
+        line: usize,
+    ) -> Result<(), MpsError> {
+        match self.col_entries.insert(key, line) {
+            Some(first) => perr(
+                line,
+                format!(
+                    "duplicate entry for row '{row}' in column '{}' (first given on line {first})",
+                    self.col_names[col]
+                ),
+            ),
+            None => Ok(()),
+        }
     }
 
     pub(super) fn set_rhs(

@@ -4,12 +4,12 @@
 #[derive(Debug, thiserror::Error)]
 pub enum MpsError {
     /// The file could not be read or decompressed.
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}: {cause}")]
     Io {
         /// Path of the file.
         path: String,
-        /// Underlying error.
-        source: std::io::Error,
+        /// Underlying error (shown in the message, so not chained as a source).
+        cause: std::io::Error,
     },
     /// Malformed content at a given line.
     #[error("line {line}: {msg}")]

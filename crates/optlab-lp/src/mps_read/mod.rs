@@ -29,9 +29,9 @@ pub enum MpsFormat {
 
 /// Reads an MPS file (plain or gzip-compressed, detected by its magic bytes).
 pub fn read_mps_file(path: &Path, format: MpsFormat) -> Result<LpProblem, MpsError> {
-    let io = |source| MpsError::Io {
+    let io = |cause| MpsError::Io {
         path: path.display().to_string(),
-        source,
+        cause,
     };
     let bytes = std::fs::read(path).map_err(io)?;
     let text = if bytes.starts_with(&[0x1f, 0x8b]) {
@@ -119,6 +119,7 @@ fn parse_with(text: &str, fixed: bool) -> Result<LpProblem, MpsError> {
         upper_set: vec![],
         triplets: vec![],
         in_int_marker: false,
+        col_entries: HashMap::new(),
     };
     let mut section = Section::None;
     let mut last_line = 0;
@@ -278,6 +279,7 @@ fn parse_column(b: &mut Builder, f: &[String], line: usize, fixed: bool) -> Resu
         Some(_) => return perr(line, format!("column '{name}' is not contiguous")),
         None => {
             let j = b.col_names.len();
+            b.col_entries.clear();
             b.col_index.insert(name.clone(), j);
             b.col_names.push(name.clone());
             b.obj.push(0.0);

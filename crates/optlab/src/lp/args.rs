@@ -21,8 +21,7 @@ pub struct LpArgs {
 pub enum LpCommand {
     /// Solve an LP from an MPS file (fixed or free format, optionally gzip-compressed).
     #[command(
-        after_help = "Example:\n  optlab lp solve afiro.mps.gz --tol 1e-8 --time-limit 60 --json \
-                            --write-solution afiro.sol.json"
+        after_help = super::solve_cmd::SOLVE_AFTER_HELP
     )]
     Solve(SolveArgs),
     /// Generate an instance family and write it as MPS.

@@ -4,6 +4,7 @@ use super::args::GenerateArgs;
 use super::choices::FamilyArg;
 use anyhow::{bail, Context};
 use optlab_lp::generate::{pagerank, planted};
+use optlab_lp::generate_size::{check_pagerank_size, check_planted_size};
 use optlab_lp::{write_mps_file, Family, LpProblem};
 
 /// Runs `optlab lp generate`.
@@ -39,6 +40,7 @@ fn build(a: &GenerateArgs) -> anyhow::Result<(LpProblem, Option<f64>)> {
             if rows == 0 || cols == 0 || density.is_nan() || density <= 0.0 || density > 1.0 {
                 bail!("need --rows > 0, --cols > 0 and 0 < --density <= 1");
             }
+            check_planted_size(rows, cols, density)?;
             let g = planted(kind, rows, cols, density, a.seed);
             Ok((g.problem, Some(g.objective)))
         }
@@ -47,6 +49,7 @@ fn build(a: &GenerateArgs) -> anyhow::Result<(LpProblem, Option<f64>)> {
             if a.nodes < 4 {
                 bail!("--nodes must be at least 4");
             }
+            check_pagerank_size(a.nodes, 3)?;
             Ok((pagerank(a.nodes, 3, 0.85, a.seed).0, Some(0.0)))
         }
     }

@@ -9,6 +9,8 @@ mod net_train;
 mod reproduce;
 mod solve_cmd;
 #[cfg(test)]
+mod status_tests;
+#[cfg(test)]
 mod tests;
 
 pub use args::LpArgs;

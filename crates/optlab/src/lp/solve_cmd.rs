@@ -3,15 +3,48 @@
 use super::args::SolveArgs;
 use super::net_train::{model_dir, predict_warm_start};
 use anyhow::{bail, Context};
-use optlab_lp::{read_mps_file, solve, LpSolution, MpsFormat, SolveOptions};
+use optlab_lp::{read_mps_file, solve, LpSolution, MpsError, MpsFormat, SolveOptions, Status};
+use std::io::Write;
 use std::path::Path;
 
-/// Runs `optlab lp solve`.
+/// The `--help` epilogue of `optlab lp solve`: an example and the exit codes.
+pub const SOLVE_AFTER_HELP: &str = "Example:\n  optlab lp solve afiro.mps.gz --tol 1e-8 \
+    --time-limit 60 --json --write-solution afiro.sol.json\n\nExit status:\n  0  optimal\n  1  error (bad input or options)\n  \
+    2  primal infeasible\n  3  dual infeasible (unbounded)\n  \
+    4  iteration or time limit reached\n  5  numerical error\n\
+    A non-optimal result prints no objective (`objective: null` with --json).";
+
+/// The process exit code for a solve that ended with `status` (see [`SOLVE_AFTER_HELP`]).
+pub fn exit_code(status: Status) -> i32 {
+    match status {
+        Status::Optimal => 0,
+        Status::PrimalInfeasible => 2,
+        Status::DualInfeasible => 3,
+        Status::IterationLimit | Status::TimeLimit => 4,
+        Status::NumericalError => 5,
+    }
+}
+
+/// Runs `optlab lp solve`; a non-optimal status ends the process with its [`exit_code`].
 pub fn run_solve(a: SolveArgs) -> anyhow::Result<()> {
+    let code = exit_code(solve_and_print(a)?);
+    if code != 0 {
+        std::io::stdout().flush()?;
+        std::process::exit(code);
+    }
+    Ok(())
+}
+
+/// Reads, solves and prints; returns the termination status.
+pub fn solve_and_print(a: SolveArgs) -> anyhow::Result<Status> {
     if a.tol.is_nan() || a.tol <= 0.0 {
         bail!("--tol must be positive, got {}", a.tol);
     }
-    let p = read_mps_file(&a.file, MpsFormat::Auto)?;
+    // A parse error names the line; the file goes in front (a read error names it already).
+    let p = read_mps_file(&a.file, MpsFormat::Auto).map_err(|e| match e {
+        MpsError::Parse { .. } => anyhow::Error::from(e).context(a.file.display().to_string()),
+        _ => e.into(),
+    })?;
     let mut opts = SolveOptions {
         tol: a.tol,
         norm: a.norm.into(),
@@ -39,7 +72,7 @@ pub fn run_solve(a: SolveArgs) -> anyhow::Result<()> {
         std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?;
     }
     print_solution(&p.name, &sol, a.json);
-    Ok(())
+    Ok(sol.status)
 }
 
 /// Reads a `{"x": [..], "y": [..]}` warm start for an LP with `n` columns and `m` rows.
@@ -66,9 +99,11 @@ fn read_warm_start(path: &Path, n: usize, m: usize) -> anyhow::Result<(Vec<f64>,
 
 /// Prints a solution as one JSON line or as a short table.
 fn print_solution(name: &str, sol: &LpSolution, json: bool) {
+    let optimal = sol.status == Status::Optimal;
     if json {
+        let objective = optimal.then_some(sol.objective);
         let v = serde_json::json!({
-            "name": name, "status": sol.status, "objective": sol.objective, "kkt": sol.kkt,
+            "name": name, "status": sol.status, "objective": objective, "kkt": sol.kkt,
             "iterations": sol.iterations, "restarts": sol.restarts, "time_s": sol.time_s,
         });
         println!("{v}");
@@ -77,7 +112,11 @@ fn print_solution(name: &str, sol: &LpSolution, json: bool) {
     let k = &sol.kkt;
     println!("problem    {name}");
     println!("status     {:?}", sol.status);
-    println!("objective  {:.12e}", sol.objective);
+    if optimal {
+        println!("objective  {:.12e}", sol.objective);
+    } else {
+        println!("objective  none (not optimal)");
+    }
     println!(
         "kkt        rel primal {:.2e}  rel dual {:.2e}  rel gap {:.2e}",
         k.rel_primal, k.rel_dual, k.rel_gap

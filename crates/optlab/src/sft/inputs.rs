@@ -104,7 +104,8 @@ pub struct DataArgs {
     /// Fraction of --data held out when --val-data is absent.
     #[arg(long, default_value_t = 0.1)]
     pub val_fraction: f64,
-    /// What to do with a malformed record: report and skip it, or stop.
+    /// What to do with a bad record (malformed JSON, a line that is not UTF-8, an unknown
+    /// chat role, an empty response): report it as FILE:LINE and skip it, or stop there.
     #[arg(long, value_enum, default_value = "skip")]
     pub on_bad_line: OnBadLineArg,
     /// Embedded dataset: training examples.
@@ -153,11 +154,17 @@ pub fn load_base(
     Ok(m)
 }
 
-/// Print every skipped record on standard error (even with `--json`, so a skipped record is
-/// never silent).
+/// Print every skipped record and their count on standard error (even with `--json`, so a
+/// skipped record is never silent).
 pub fn warn_skipped(bad: &[String]) {
     for b in bad {
         eprintln!("warning: skipped {b}");
+    }
+    if !bad.is_empty() {
+        eprintln!(
+            "warning: {} bad records skipped (--on-bad-line error stops at the first)",
+            bad.len()
+        );
     }
 }
 
@@ -181,11 +188,5 @@ pub fn load_data(
         None => split_held_out(loaded.examples, d.val_fraction),
     };
     warn_skipped(&loaded.bad);
-    if !loaded.bad.is_empty() {
-        eprintln!(
-            "warning: {} malformed records skipped (--on-bad-line error stops instead)",
-            loaded.bad.len()
-        );
-    }
     Ok((train, val, loaded.bad))
 }

@@ -154,8 +154,9 @@ async fn accept_loop(
     cfg: Arc<ServeConfig>,
     jobs: Sender<Job>,
 ) -> Result<()> {
-    let net = SemiopenError::net("listener");
-    listener.set_nonblocking(true).map_err(net)?;
+    listener
+        .set_nonblocking(true)
+        .map_err(SemiopenError::net("listener"))?;
     let listener =
         tokio::net::TcpListener::from_std(listener).map_err(SemiopenError::net("listener"))?;
     let open = Arc::new(Semaphore::new(cfg.connections.max(1)));
@@ -194,6 +195,8 @@ pub fn serve<C: ClosedPart + Sync>(
     listener: TcpListener,
     cfg: &ServeConfig,
 ) -> Result<()> {
+    // Two runtime threads are plenty: they only move bytes and parse JSON, the model runs
+    // on the compute threads below.
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_name("optlab-serve")

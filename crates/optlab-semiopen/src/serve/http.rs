@@ -1,27 +1,29 @@
-//! One HTTP/1.1 exchange on a connection, parsed with `httparse`: the head and body must
-//! arrive before a deadline (a slow or silent client times out with 408 instead of holding a
-//! worker), the head is capped in size, the body must have a `Content-Length` within the
-//! limit (checked before the body is read), and every reply closes the connection.
+//! Socket-level pieces around hyper: the refusal type and its JSON body, the I/O adapter
+//! that holds replies to a deadline (and keeps hyper's own bodiless error replies off the
+//! wire so the service can answer them with its JSON error), and the replies written where
+//! hyper has no request to answer (503 at accept, 408 for a head that never arrived).
 
-use std::io::{ErrorKind, Read, Write};
-use std::net::TcpStream;
-use std::time::{Duration, Instant};
+use std::future::Future;
+use std::io::{Error, ErrorKind};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
 
-/// Largest request head (request line and headers) accepted, in bytes.
-pub const MAX_HEAD_BYTES: usize = 16 << 10;
+use hyper::rt::{Read, ReadBufCursor, Write};
+use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::time::Sleep;
+
+/// Largest request head (request line and headers) accepted, in bytes (hyper's read buffer).
+pub(super) const MAX_HEAD_BYTES: usize = 16 << 10;
 
 /// Most headers one request may carry.
-const MAX_HEADERS: usize = 32;
+pub(super) const MAX_HEADERS: usize = 32;
 
-/// A request that was read whole.
-pub(super) struct HttpRequest {
-    pub(super) method: String,
-    pub(super) path: String,
-    pub(super) body: Vec<u8>,
-}
-
-/// A refusal: the status to answer with and the message of its JSON error body. A status of
-/// 0 means the client is gone and gets no answer.
+/// A refusal: the status to answer with and the message of its JSON error body.
 #[derive(Debug)]
 pub(super) struct Refusal {
     pub(super) status: u16,
@@ -35,203 +37,137 @@ impl Refusal {
             message: message.into(),
         }
     }
+}
 
-    fn gone() -> Self {
-        Self::new(0, "client closed the connection")
+/// The one-line JSON error body of a refusal.
+pub(super) fn error_body(message: &str) -> String {
+    serde_json::json!({ "error": message }).to_string()
+}
+
+/// What the exchange on one connection has come to, shared between the service and the
+/// connection task.
+#[derive(Default)]
+pub(super) struct Exchange {
+    /// The service was called: hyper parsed a request head, and what it writes from now
+    /// on is the service's reply.
+    pub(super) answered: AtomicBool,
+    /// The reply is a refusal: the client may still be sending, so drain before closing.
+    pub(super) refused: AtomicBool,
+}
+
+/// The connection as hyper sees it. Until the service is called, writes are dropped (they
+/// can only be hyper's automatic, bodiless 400/431, which the connection task replaces with
+/// a JSON one); after, the reply must be taken within `timeout` of its first write.
+pub(super) struct Guarded {
+    pub(super) io: TokioIo<TcpStream>,
+    pub(super) exchange: Arc<Exchange>,
+    pub(super) timeout: Duration,
+    pub(super) write_by: Option<Pin<Box<Sleep>>>,
+}
+
+impl Guarded {
+    /// `Pending` while the reply deadline has not passed, a time-out error once it has.
+    fn overdue(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Error> {
+        let timeout = self.timeout;
+        let by = self
+            .write_by
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
+        by.as_mut()
+            .poll(cx)
+            .map(|()| Error::new(ErrorKind::TimedOut, "reply not taken in time"))
+    }
+
+    fn speaking(&mut self) -> bool {
+        let on = self.exchange.answered.load(Ordering::Acquire);
+        if on && self.write_by.is_none() {
+            self.write_by = Some(Box::pin(tokio::time::sleep(self.timeout)));
+        }
+        on
     }
 }
 
-/// Read into `buf` before `deadline`; `Ok(0)` at end of stream.
-fn read_some(stream: &mut TcpStream, buf: &mut [u8], deadline: Instant) -> Result<usize, Refusal> {
-    let left = deadline.saturating_duration_since(Instant::now());
-    if left.is_zero() {
-        return Err(Refusal::new(408, "request not received in time"));
-    }
-    stream
-        .set_read_timeout(Some(left.max(Duration::from_millis(1))))
-        .map_err(|_| Refusal::gone())?;
-    loop {
-        match stream.read(buf) {
-            Ok(n) => return Ok(n),
-            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
-                return Err(Refusal::new(408, "request not received in time"))
-            }
-            Err(_) => return Err(Refusal::gone()),
-        }
+impl Read for Guarded {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: ReadBufCursor<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().io).poll_read(cx, buf)
     }
 }
 
-/// A parsed request head.
-struct Head {
-    /// Bytes of the buffer the head took.
-    end: usize,
-    method: String,
-    path: String,
-    length: Option<usize>,
-}
+impl Write for Guarded {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let this = self.get_mut();
+        if !this.speaking() {
+            return Poll::Ready(Ok(buf.len()));
+        }
+        match Pin::new(&mut this.io).poll_write(cx, buf) {
+            Poll::Pending => this.overdue(cx).map(Err),
+            done => done,
+        }
+    }
 
-/// The request head at the start of `buf`; `None` while incomplete.
-fn parse_head(buf: &[u8]) -> Result<Option<Head>, Refusal> {
-    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    let mut req = httparse::Request::new(&mut headers);
-    let end = match req.parse(buf) {
-        Ok(httparse::Status::Complete(n)) => n,
-        Ok(httparse::Status::Partial) => return Ok(None),
-        Err(httparse::Error::TooManyHeaders) => {
-            return Err(Refusal::new(
-                431,
-                format!("more than {MAX_HEADERS} headers"),
-            ))
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        let this = self.get_mut();
+        if !this.speaking() {
+            return Poll::Ready(Ok(()));
         }
-        Err(e) => return Err(Refusal::new(400, format!("malformed request: {e}"))),
-    };
-    let mut length = None;
-    for h in req.headers.iter() {
-        if h.name.eq_ignore_ascii_case("transfer-encoding") {
-            return Err(Refusal::new(
-                411,
-                "chunked bodies are not accepted: send Content-Length",
-            ));
-        }
-        if h.name.eq_ignore_ascii_case("content-length") {
-            let v = std::str::from_utf8(h.value).ok().map(str::trim);
-            match (v.and_then(|v| v.parse::<usize>().ok()), length) {
-                (Some(n), None) => length = Some(n),
-                (Some(n), Some(m)) if n == m => {}
-                _ => return Err(Refusal::new(400, "bad Content-Length")),
-            }
+        match Pin::new(&mut this.io).poll_flush(cx) {
+            Poll::Pending => this.overdue(cx).map(Err),
+            done => done,
         }
     }
-    let method = req.method.unwrap_or_default().to_string();
-    let path = req.path.unwrap_or_default().to_string();
-    Ok(Some(Head {
-        end,
-        method,
-        path,
-        length,
-    }))
-}
 
-/// Read one request from `stream` before `deadline`. `refuse_body` says why a body of a given
-/// length is too large (answered 413 before it is read).
-pub(super) fn read_request(
-    stream: &mut TcpStream,
-    deadline: Instant,
-    refuse_body: impl Fn(usize) -> Option<String>,
-) -> Result<HttpRequest, Refusal> {
-    let mut buf = Vec::with_capacity(4096);
-    let mut chunk = [0u8; 4096];
-    let Head {
-        end,
-        method,
-        path,
-        length,
-    } = loop {
-        let n = read_some(stream, &mut chunk, deadline)?;
-        if n == 0 {
-            return Err(match buf.is_empty() {
-                true => Refusal::gone(),
-                false => Refusal::new(400, "connection closed inside the request head"),
-            });
-        }
-        buf.extend_from_slice(&chunk[..n]);
-        if let Some(head) = parse_head(&buf)? {
-            break head;
-        }
-        if buf.len() > MAX_HEAD_BYTES {
-            return Err(Refusal::new(
-                431,
-                format!("request head exceeds the limit of {MAX_HEAD_BYTES} bytes"),
-            ));
-        }
-    };
-    let length = match (length, method.as_str()) {
-        (Some(n), _) => n,
-        (None, "POST" | "PUT") => return Err(Refusal::new(411, "Content-Length is required")),
-        (None, _) => 0,
-    };
-    if let Some(why) = refuse_body(length) {
-        return Err(Refusal::new(413, why));
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().io).poll_shutdown(cx)
     }
-    let mut body = buf.split_off(end);
-    body.truncate(length);
-    body.reserve_exact(length - body.len());
-    while body.len() < length {
-        let want = (length - body.len()).min(chunk.len());
-        let n = read_some(stream, &mut chunk[..want], deadline)?;
-        if n == 0 {
-            return Err(Refusal::new(
-                400,
-                format!(
-                    "body ended after {} of {length} bytes (Content-Length)",
-                    body.len()
-                ),
-            ));
-        }
-        body.extend_from_slice(&chunk[..n]);
-    }
-    Ok(HttpRequest { method, path, body })
 }
 
 fn reason(status: u16) -> &'static str {
     match status {
-        200 => "OK",
         400 => "Bad Request",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
         408 => "Request Timeout",
-        411 => "Length Required",
-        413 => "Payload Too Large",
         431 => "Request Header Fields Too Large",
         503 => "Service Unavailable",
         _ => "Internal Server Error",
     }
 }
 
-/// Write all of `bytes` before `deadline` (a client that reads slowly times out too).
-fn write_by(stream: &mut TcpStream, mut bytes: &[u8], deadline: Instant) -> std::io::Result<()> {
-    while !bytes.is_empty() {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return Err(std::io::Error::new(
-                ErrorKind::TimedOut,
-                "reply not taken in time",
-            ));
-        }
-        stream.set_write_timeout(Some(left.max(Duration::from_millis(1))))?;
-        match stream.write(&bytes[..bytes.len().min(64 << 10)]) {
-            Ok(0) => return Err(ErrorKind::WriteZero.into()),
-            Ok(n) => bytes = &bytes[n..],
-            Err(e) if e.kind() == ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(())
-}
-
-/// Write a JSON reply with `status` and close; the client must take all of it within
-/// `timeout`.
-pub(super) fn respond(
+/// Write a JSON refusal on a connection hyper is not (or no longer) serving, within
+/// `timeout`, and close the write side.
+pub(super) async fn refuse_raw(
     stream: &mut TcpStream,
     status: u16,
-    body: &str,
+    message: &str,
     timeout: Duration,
 ) -> std::io::Result<()> {
-    let deadline = Instant::now() + timeout;
-    let head = format!(
-        "HTTP/1.1 {status} {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+    let body = error_body(message);
+    let reply = format!(
+        "HTTP/1.1 {status} {}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
         reason(status),
         body.len()
     );
-    write_by(stream, head.as_bytes(), deadline)?;
-    write_by(stream, body.as_bytes(), deadline)?;
-    // Tell the client the reply is whole even if it sent more than it announced.
-    let _ = stream.shutdown(std::net::Shutdown::Write);
-    Ok(())
+    let write = async {
+        stream.write_all(reply.as_bytes()).await?;
+        stream.shutdown().await
+    };
+    match tokio::time::timeout(timeout, write).await {
+        Ok(done) => done,
+        Err(_) => Err(Error::new(ErrorKind::TimedOut, "reply not taken in time")),
+    }
 }
 
-/// The one-line JSON error body of a refusal.
-pub(super) fn error_body(message: &str) -> String {
-    serde_json::json!({ "error": message }).to_string()
+/// After a refusal, read and drop what the client still sends for a moment, so it reads
+/// the reply rather than a reset.
+pub(super) async fn drain(stream: &mut TcpStream, for_at_most: Duration) {
+    let mut sink = vec![0u8; 8192];
+    let _ = tokio::time::timeout(for_at_most, async {
+        while matches!(stream.read(&mut sink).await, Ok(n) if n > 0) {}
+    })
+    .await;
 }

@@ -3,32 +3,36 @@
 //! layers as raw f32 bit patterns (so the client rebuilds them exactly). Nothing else about
 //! the closed weights is served.
 //!
-//! Built to survive hostile clients: a bounded pool of connection workers (a slow or idle
-//! client holds one worker until its deadline, never the others; connections beyond the
-//! pool and its queue get 503), a deadline for each request (408), a cap on the head (431),
-//! and [`Limits`] on rows, tokens per row and tokens per request derived from free memory,
-//! checked against `Content-Length` and the parsed ids before any tensor is built (413).
-//! At most [`ServeConfig::workers`] requests compute at once, so memory stays within
-//! `workers x Limits::budget_bytes`.
+//! Served with hyper (HTTP/1.1) on a tokio runtime and built to survive hostile clients: at
+//! most [`ServeConfig::connections`] connections are served at once (a slow or idle client
+//! holds only its own until its deadline; connections beyond get 503), a deadline for the
+//! head and the body of each request (408) and for taking the reply, a cap on the head
+//! (431), and [`Limits`] on rows, tokens per row and tokens per request derived from free
+//! memory, checked against `Content-Length` and the parsed ids before any tensor is built
+//! (413). The model runs on [`ServeConfig::workers`] compute threads of their own, never on
+//! the runtime's, so memory stays within `workers x Limits::budget_bytes`.
 //!
 //! * [`limits`]: [`Limits`] and how they are derived;
 //! * [`client`]: [`HttpClosedPart`], the client, and [`verify_split`].
 
 pub mod client;
+mod conn;
 mod http;
 pub mod limits;
 
-use std::net::{TcpListener, TcpStream};
-use std::sync::mpsc::{sync_channel, Receiver, TrySendError};
-use std::sync::{Condvar, Mutex};
-use std::time::{Duration, Instant};
+use std::net::TcpListener;
+use std::sync::mpsc::{channel, Receiver, Sender};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+use tokio::sync::{oneshot, Semaphore};
+use tokio::task::JoinSet;
 
 use crate::combined::ClosedPart;
 use crate::error::{Result, SemiopenError};
 pub use client::{verify_split, HttpClosedPart, VerifyReport};
-use http::{error_body, read_request, respond, Refusal};
+use http::{refuse_raw, Refusal};
 pub use limits::Limits;
 
 #[derive(Serialize, Deserialize)]
@@ -75,27 +79,6 @@ impl ServeConfig {
     }
 }
 
-/// A counting semaphore: at most `n` holders at once.
-struct Gate {
-    free: Mutex<usize>,
-    freed: Condvar,
-}
-
-impl Gate {
-    fn run<T>(&self, f: impl FnOnce() -> T) -> T {
-        let mut free = self.free.lock().unwrap_or_else(|p| p.into_inner());
-        while *free == 0 {
-            free = self.freed.wait(free).unwrap_or_else(|p| p.into_inner());
-        }
-        *free -= 1;
-        drop(free);
-        let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
-        *self.free.lock().unwrap_or_else(|p| p.into_inner()) += 1;
-        self.freed.notify_one();
-        out.unwrap_or_else(|p| std::panic::resume_unwind(p))
-    }
-}
-
 /// Validate a parsed body against the vocabulary and the limits; the batch shape.
 fn check(req: &Request, cfg: &ServeConfig) -> std::result::Result<(usize, usize), Refusal> {
     let rows = req.ids.len();
@@ -137,81 +120,70 @@ fn compute<C: ClosedPart>(closed: &C, req: Request, shape: (usize, usize)) -> Re
     serde_json::to_string(&response).map_err(SemiopenError::json("reply"))
 }
 
-/// Read, check and answer one request: the reply body or a refusal.
-fn answer<C: ClosedPart>(
-    closed: &C,
-    cfg: &ServeConfig,
-    gate: &Gate,
-    stream: &mut TcpStream,
-) -> std::result::Result<String, Refusal> {
-    let deadline = Instant::now() + cfg.timeout;
-    let r = read_request(stream, deadline, |n| cfg.limits.refuse_body(n))?;
-    if r.path != "/hidden" {
-        return Err(Refusal::new(404, "only POST /hidden is served"));
-    }
-    if r.method != "POST" {
-        return Err(Refusal::new(405, "only POST /hidden is served"));
-    }
-    let req: Request = serde_json::from_slice(&r.body)
-        .map_err(|e| Refusal::new(400, format!("body is not {{\"ids\": [[…]]}}: {e}")))?;
-    drop(r);
-    let shape = check(&req, cfg)?;
-    match gate.run(|| compute(closed, req, shape)) {
-        Ok(body) => Ok(body),
-        Err(e @ SemiopenError::Invalid(_)) => Err(Refusal::new(400, format!("{e:#}"))),
-        Err(e) => Err(Refusal::new(500, format!("{e:#}"))),
-    }
+/// A checked request for the compute threads, and where its answer goes.
+struct Job {
+    req: Request,
+    shape: (usize, usize),
+    reply: oneshot::Sender<std::result::Result<String, Refusal>>,
 }
 
-/// Serve one connection: answer, then (after a refusal) drain what the client still sends
-/// for a moment so it reads the reply rather than a reset.
-fn handle<C: ClosedPart>(closed: &C, cfg: &ServeConfig, gate: &Gate, mut stream: TcpStream) {
-    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        answer(closed, cfg, gate, &mut stream)
-    }))
-    .unwrap_or_else(|_| Err(Refusal::new(500, "internal error while answering")));
-    // A client that hangs up early costs its own answer, not the service.
-    match outcome {
-        Ok(body) => {
-            let _ = respond(&mut stream, 200, &body, cfg.timeout);
-        }
-        Err(r) if r.status == 0 => {}
-        Err(r) => {
-            if respond(&mut stream, r.status, &error_body(&r.message), cfg.timeout).is_ok() {
-                drain(&mut stream, Duration::from_millis(500));
-            }
-        }
-    }
-}
-
-fn drain(stream: &mut TcpStream, for_at_most: Duration) {
-    use std::io::Read;
-    let until = Instant::now() + for_at_most;
-    let mut sink = [0u8; 8192];
-    while let Some(left) = until.checked_duration_since(Instant::now()) {
-        if left.is_zero() || stream.set_read_timeout(Some(left)).is_err() {
-            break;
-        }
-        match stream.read(&mut sink) {
-            Ok(0) | Err(_) => break,
-            Ok(_) => {}
-        }
-    }
-}
-
-fn worker<C: ClosedPart>(
-    closed: &C,
-    cfg: &ServeConfig,
-    gate: &Gate,
-    queue: &Mutex<Receiver<TcpStream>>,
-) {
+/// A compute thread: answer jobs until the service stops. A panic costs its request a 500.
+fn compute_worker<C: ClosedPart>(closed: &C, jobs: &Mutex<Receiver<Job>>) {
     loop {
-        let next = queue.lock().unwrap_or_else(|p| p.into_inner()).recv();
-        match next {
-            Ok(stream) => handle(closed, cfg, gate, stream),
-            Err(_) => return,
-        }
+        let next = jobs.lock().unwrap_or_else(|p| p.into_inner()).recv();
+        let Ok(Job { req, shape, reply }) = next else {
+            return;
+        };
+        let out =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| compute(closed, req, shape)));
+        let answer = match out {
+            Ok(Ok(body)) => Ok(body),
+            Ok(Err(e @ SemiopenError::Invalid(_))) => Err(Refusal::new(400, format!("{e:#}"))),
+            Ok(Err(e)) => Err(Refusal::new(500, format!("{e:#}"))),
+            Err(_) => Err(Refusal::new(500, "internal error while answering")),
+        };
+        // The client may have gone meanwhile; its answer is dropped.
+        let _ = reply.send(answer);
     }
+}
+
+/// Accept connections until `cfg.max_requests` (or a listener failure), then wait for the
+/// ones still being served.
+async fn accept_loop(
+    listener: TcpListener,
+    cfg: Arc<ServeConfig>,
+    jobs: Sender<Job>,
+) -> Result<()> {
+    listener
+        .set_nonblocking(true)
+        .map_err(SemiopenError::net("listener"))?;
+    let listener =
+        tokio::net::TcpListener::from_std(listener).map_err(SemiopenError::net("listener"))?;
+    let open = Arc::new(Semaphore::new(cfg.connections.max(1)));
+    let mut tasks = JoinSet::new();
+    let mut accepted = 0usize;
+    while cfg.max_requests.is_none_or(|m| accepted < m) {
+        let stream = match listener.accept().await {
+            Ok((s, _)) => s,
+            Err(e) if transient(&e) => {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                continue;
+            }
+            Err(e) => return Err(SemiopenError::net("listener")(e)),
+        };
+        accepted += 1;
+        match open.clone().try_acquire_owned() {
+            Ok(place) => tasks.spawn(conn::connection(stream, cfg.clone(), jobs.clone(), place)),
+            Err(_) => tasks.spawn(async move {
+                let mut stream = stream;
+                let msg = "server busy: too many connections, retry later";
+                let _ = refuse_raw(&mut stream, 503, msg, Duration::from_secs(1)).await;
+            }),
+        };
+        while tasks.try_join_next().is_some() {}
+    }
+    while tasks.join_next().await.is_some() {}
+    Ok(())
 }
 
 /// Serve `closed` on `listener` as `cfg` says. Bad requests get a 4xx with a one-line JSON
@@ -223,37 +195,25 @@ pub fn serve<C: ClosedPart + Sync>(
     listener: TcpListener,
     cfg: &ServeConfig,
 ) -> Result<()> {
-    let gate = Gate {
-        free: Mutex::new(cfg.workers.max(1)),
-        freed: Condvar::new(),
-    };
-    let (tx, rx) = sync_channel::<TcpStream>(cfg.connections.max(1));
-    let queue = Mutex::new(rx);
+    // Two runtime threads are plenty: they only move bytes and parse JSON, the model runs
+    // on the compute threads below.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("optlab-serve")
+        .enable_io()
+        .enable_time()
+        .build()
+        .map_err(SemiopenError::net("tokio runtime"))?;
+    let (jobs, queue) = channel::<Job>();
+    let queue = Mutex::new(queue);
     std::thread::scope(|s| {
-        for _ in 0..cfg.connections.max(1) {
-            s.spawn(|| worker(closed, cfg, &gate, &queue));
+        for _ in 0..cfg.workers.max(1) {
+            s.spawn(|| compute_worker(closed, &queue));
         }
-        let mut accepted = 0usize;
-        for stream in listener.incoming() {
-            let stream = match stream {
-                Ok(s) => s,
-                Err(e) if transient(&e) => {
-                    std::thread::sleep(Duration::from_millis(20));
-                    continue;
-                }
-                Err(e) => return Err(SemiopenError::net("listener")(e)),
-            };
-            accepted += 1;
-            if let Err(TrySendError::Full(mut stream)) = tx.try_send(stream) {
-                let msg = error_body("server busy: too many connections, retry later");
-                let _ = respond(&mut stream, 503, &msg, Duration::from_secs(1));
-            }
-            if cfg.max_requests.is_some_and(|m| accepted >= m) {
-                break;
-            }
-        }
-        drop(tx);
-        Ok(())
+        let served = runtime.block_on(accept_loop(listener, Arc::new(cfg.clone()), jobs));
+        // Connections still open (a failed listener) end here, then the compute threads.
+        drop(runtime);
+        served
     })
 }
 

@@ -232,3 +232,47 @@ fn limits_follow_memory_and_the_model() {
         super::limits::mem_available_bytes().is_some_and(|m| m > 0) || !cfg!(target_os = "linux")
     );
 }
+
+/// A closed part that panics on a batch of one row and answers zeros otherwise.
+struct Fragile;
+
+impl ClosedPart for Fragile {
+    fn hidden(&self, ids: &Tensor) -> crate::error::Result<Tensor> {
+        let (b, t) = ids.dims2()?;
+        assert!(b > 1, "a one-row batch breaks this model");
+        Ok(Tensor::zeros((b, t, 2), DType::F32, &Device::Cpu)?)
+    }
+
+    fn layers(&self) -> usize {
+        1
+    }
+}
+
+#[test]
+fn a_panicking_model_costs_its_request_a_500_and_too_many_headers_a_431() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let mut c = ServeConfig::new(256, limits());
+    c.timeout = Duration::from_millis(TIMEOUT_MS);
+    c.workers = 1;
+    c.max_requests = Some(4);
+    std::thread::scope(|s| {
+        let service = s.spawn(|| serve(&Fragile, listener, &c));
+        let (st, body) = exchange(&addr, &post("{\"ids\": [[1, 2]]}"));
+        assert_eq!(st, 500, "{body}");
+        assert!(body.contains("internal error while answering"), "{body}");
+        let (st, body) = exchange(&addr, &post("{\"ids\": [[1, 2], [3, 4]]}"));
+        assert_eq!(st, 200, "{body}");
+        let r: super::Response = serde_json::from_str(&body).unwrap();
+        assert_eq!(r.shape, vec![2, 2, 2]);
+        let many: String = (0..40).map(|i| format!("X-{i}: y\r\n")).collect();
+        let raw = format!("POST /hidden HTTP/1.1\r\n{many}Content-Length: 0\r\n\r\n");
+        let (st, body) = exchange(&addr, raw.as_bytes());
+        assert_eq!(st, 431, "{body}");
+        assert!(body.starts_with("{\"error\":"), "{body}");
+        // A client that announces a chunked body is refused before sending it.
+        let raw = b"POST /hidden HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n";
+        assert_eq!(exchange(&addr, raw).0, 411);
+        service.join().unwrap().unwrap();
+    });
+}

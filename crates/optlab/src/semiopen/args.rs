@@ -156,8 +156,8 @@ pub(super) enum Cmd {
         /// Requests computing at once (each gets an equal share of the memory budget).
         #[arg(long, default_value_t = 2)]
         workers: usize,
-        /// Connections served at once (a slow client holds one until its timeout); as many
-        /// more wait in a queue, beyond that HTTP 503.
+        /// Connections served at once (a slow client holds one until its timeout); beyond
+        /// that HTTP 503.
         #[arg(long, default_value_t = 64)]
         connections: usize,
     },

@@ -15,6 +15,7 @@
 //!   seedable generator) and [`svg`] (plots for reports).
 
 pub mod checkpoint_io;
+pub mod damage;
 pub mod data;
 pub mod error;
 pub mod error_context;

@@ -1,6 +1,7 @@
 //! Property tests: randomly damaged MPS files never panic; they parse (and then solve to
 //! some status) or fail with a line-numbered error.
 
+use optlab_core::damage::Damage;
 use optlab_lp::{parse_mps, solve, MpsError, MpsFormat, SolveOptions};
 use proptest::prelude::*;
 
@@ -30,63 +31,19 @@ fn the_undamaged_files_parse_and_solve() {
     }
 }
 
-/// One random damage to a file.
-#[derive(Debug, Clone)]
-enum Mutation {
-    Flip(usize, u8),
-    DeleteLine(usize),
-    DuplicateLine(usize),
-    Truncate(usize),
-    Number(usize, String),
-}
-
-fn mutation() -> impl Strategy<Value = Mutation> {
+/// One random damage to the file (see `optlab_core::damage`).
+fn mutation() -> impl Strategy<Value = Damage> {
     prop_oneof![
-        (any::<usize>(), any::<u8>()).prop_map(|(i, b)| Mutation::Flip(i, b)),
-        any::<usize>().prop_map(Mutation::DeleteLine),
-        any::<usize>().prop_map(Mutation::DuplicateLine),
-        any::<usize>().prop_map(Mutation::Truncate),
+        (any::<usize>(), any::<u8>()).prop_map(|(i, b)| Damage::Flip(i, b)),
+        any::<usize>().prop_map(Damage::DeleteLine),
+        any::<usize>().prop_map(Damage::DuplicateLine),
+        any::<usize>().prop_map(Damage::Truncate),
         (
             any::<usize>(),
             "-?[0-9]{0,3}(\\.[0-9]{0,2})?(e-?[0-9]{1,3})?|nan|inf|1e30"
         )
-            .prop_map(|(i, v)| Mutation::Number(i, v)),
+            .prop_map(|(i, v)| Damage::Number(i, v)),
     ]
-}
-
-fn replace_number(bytes: &mut Vec<u8>, i: usize, v: &str) {
-    let starts: Vec<usize> = (0..bytes.len())
-        .filter(|&k| bytes[k].is_ascii_digit() && (k == 0 || !bytes[k - 1].is_ascii_digit()))
-        .collect();
-    if let Some(&s) = starts.get(i % starts.len().max(1)) {
-        let e = (s..bytes.len())
-            .find(|&k| !bytes[k].is_ascii_digit())
-            .unwrap_or(bytes.len());
-        bytes.splice(s..e, v.bytes());
-    }
-}
-
-fn apply(bytes: &mut Vec<u8>, m: &Mutation) {
-    let mut lines: Vec<Vec<u8>> = bytes.split(|b| *b == b'\n').map(<[u8]>::to_vec).collect();
-    let n = lines.len();
-    match m {
-        Mutation::Flip(i, b) if !bytes.is_empty() => {
-            let len = bytes.len();
-            bytes[i % len] = *b;
-        }
-        Mutation::Flip(..) => {}
-        Mutation::Truncate(i) => bytes.truncate(i % (bytes.len() + 1)),
-        Mutation::DeleteLine(i) => {
-            lines.remove(i % n);
-            *bytes = lines.join(&b'\n');
-        }
-        Mutation::DuplicateLine(i) => {
-            let l = lines[i % n].clone();
-            lines.insert(i % n, l);
-            *bytes = lines.join(&b'\n');
-        }
-        Mutation::Number(i, v) => replace_number(bytes, *i, v),
-    }
 }
 
 proptest! {
@@ -97,7 +54,7 @@ proptest! {
                                           fixed in any::<bool>()) {
         let mut bytes = if fixed { FIXED } else { FREE }.as_bytes().to_vec();
         for m in &ms {
-            apply(&mut bytes, m);
+            m.apply(&mut bytes);
         }
         let text = String::from_utf8_lossy(&bytes);
         let lines = text.lines().count().max(1);

@@ -1,5 +1,6 @@
 //! Property tests: randomly damaged price CSVs never panic; they parse or fail cleanly.
 
+use optlab_core::damage::Damage;
 use optlab_portfolio::data::PriceTable;
 use proptest::prelude::*;
 
@@ -26,73 +27,24 @@ fn the_undamaged_files_parse() {
     );
 }
 
-/// One random damage to a file's bytes.
-#[derive(Debug, Clone)]
-enum Mutation {
-    Flip(usize, u8),
-    DeleteLine(usize),
-    DuplicateLine(usize),
-    Truncate(usize),
-    Insert(usize, u8),
-    Number(usize, String),
-}
-
-fn mutation() -> impl Strategy<Value = Mutation> {
+/// One random damage to the file (see `optlab_core::damage`).
+fn mutation() -> impl Strategy<Value = Damage> {
     prop_oneof![
-        (any::<usize>(), any::<u8>()).prop_map(|(i, b)| Mutation::Flip(i, b)),
-        any::<usize>().prop_map(Mutation::DeleteLine),
-        any::<usize>().prop_map(Mutation::DuplicateLine),
-        any::<usize>().prop_map(Mutation::Truncate),
+        (any::<usize>(), any::<u8>()).prop_map(|(i, b)| Damage::Flip(i, b)),
+        any::<usize>().prop_map(Damage::DeleteLine),
+        any::<usize>().prop_map(Damage::DuplicateLine),
+        any::<usize>().prop_map(Damage::Truncate),
         (
             any::<usize>(),
             prop::sample::select(b",\"-0123456789\n .e".to_vec())
         )
-            .prop_map(|(i, b)| Mutation::Insert(i, b)),
+            .prop_map(|(i, b)| Damage::Insert(i, b)),
         (
             any::<usize>(),
             "-?[0-9]{0,3}(\\.[0-9]{0,2})?(e-?[0-9]{1,3})?|nan|inf|-0"
         )
-            .prop_map(|(i, v)| Mutation::Number(i, v)),
+            .prop_map(|(i, v)| Damage::Number(i, v)),
     ]
-}
-
-/// Replace the `i`-th run of digits (mod their count) by `v`.
-fn replace_number(bytes: &mut Vec<u8>, i: usize, v: &str) {
-    let starts: Vec<usize> = (0..bytes.len())
-        .filter(|&k| bytes[k].is_ascii_digit() && (k == 0 || !bytes[k - 1].is_ascii_digit()))
-        .collect();
-    if starts.is_empty() {
-        return;
-    }
-    let s = starts[i % starts.len()];
-    let e = (s..bytes.len())
-        .find(|&k| !bytes[k].is_ascii_digit())
-        .unwrap_or(bytes.len());
-    bytes.splice(s..e, v.bytes());
-}
-
-fn apply(bytes: &mut Vec<u8>, m: &Mutation) {
-    let mut lines: Vec<Vec<u8>> = bytes.split(|b| *b == b'\n').map(<[u8]>::to_vec).collect();
-    let n = lines.len();
-    match m {
-        Mutation::Flip(i, b) if !bytes.is_empty() => {
-            let len = bytes.len();
-            bytes[i % len] = *b;
-        }
-        Mutation::Insert(i, b) => bytes.insert(i % (bytes.len() + 1), *b),
-        Mutation::Truncate(i) => bytes.truncate(i % (bytes.len() + 1)),
-        Mutation::DeleteLine(i) => {
-            lines.remove(i % n);
-            *bytes = lines.join(&b'\n');
-        }
-        Mutation::DuplicateLine(i) => {
-            let l = lines[i % n].clone();
-            lines.insert(i % n, l);
-            *bytes = lines.join(&b'\n');
-        }
-        Mutation::Number(i, v) => replace_number(bytes, *i, v),
-        Mutation::Flip(..) => {}
-    }
 }
 
 proptest! {
@@ -103,7 +55,7 @@ proptest! {
                                                 long in any::<bool>()) {
         let mut bytes = if long { LONG } else { WIDE }.as_bytes().to_vec();
         for m in &ms {
-            apply(&mut bytes, m);
+            m.apply(&mut bytes);
         }
         match PriceTable::from_csv_bytes(&bytes) {
             Ok(t) => {

@@ -1,5 +1,6 @@
 //! Property tests: randomly damaged SFT JSON lines never panic; they load or fail cleanly.
 
+use optlab_core::damage::Damage;
 use optlab_sft::data::{parse_bytes, OnBadLine};
 use proptest::prelude::*;
 
@@ -16,50 +17,19 @@ fn the_undamaged_file_loads_completely() {
     assert_eq!(l.examples.len(), 5);
 }
 
-/// One random damage to a file's bytes.
-#[derive(Debug, Clone)]
-enum Mutation {
-    Flip(usize, u8),
-    DeleteLine(usize),
-    DuplicateLine(usize),
-    Truncate(usize),
-    Insert(usize, u8),
-}
-
-fn mutation() -> impl Strategy<Value = Mutation> {
+/// One random damage to the file (see `optlab_core::damage`).
+fn mutation() -> impl Strategy<Value = Damage> {
     prop_oneof![
-        (any::<usize>(), any::<u8>()).prop_map(|(i, b)| Mutation::Flip(i, b)),
-        any::<usize>().prop_map(Mutation::DeleteLine),
-        any::<usize>().prop_map(Mutation::DuplicateLine),
-        any::<usize>().prop_map(Mutation::Truncate),
+        (any::<usize>(), any::<u8>()).prop_map(|(i, b)| Damage::Flip(i, b)),
+        any::<usize>().prop_map(Damage::DeleteLine),
+        any::<usize>().prop_map(Damage::DuplicateLine),
+        any::<usize>().prop_map(Damage::Truncate),
         (
             any::<usize>(),
             prop::sample::select(b"[]{}\",:\\0-9\n ".to_vec())
         )
-            .prop_map(|(i, b)| Mutation::Insert(i, b)),
+            .prop_map(|(i, b)| Damage::Insert(i, b)),
     ]
-}
-
-fn apply(bytes: &mut Vec<u8>, m: &Mutation) {
-    let mut lines: Vec<Vec<u8>> = bytes.split(|b| *b == b'\n').map(<[u8]>::to_vec).collect();
-    match *m {
-        Mutation::Flip(i, b) if !bytes.is_empty() => {
-            let n = bytes.len();
-            bytes[i % n] = b;
-        }
-        Mutation::Insert(i, b) => bytes.insert(i % (bytes.len() + 1), b),
-        Mutation::Truncate(i) => bytes.truncate(i % (bytes.len() + 1)),
-        Mutation::DeleteLine(i) if !lines.is_empty() => {
-            lines.remove(i % lines.len());
-            *bytes = lines.join(&b'\n');
-        }
-        Mutation::DuplicateLine(i) if !lines.is_empty() => {
-            let l = lines[i % lines.len()].clone();
-            lines.insert(i % lines.len(), l);
-            *bytes = lines.join(&b'\n');
-        }
-        _ => {}
-    }
 }
 
 proptest! {
@@ -70,7 +40,7 @@ proptest! {
                                            json in any::<bool>()) {
         let mut bytes = VALID.as_bytes().to_vec();
         for m in &ms {
-            apply(&mut bytes, m);
+            m.apply(&mut bytes);
         }
         let name = if json { "d.json" } else { "d.jsonl" };
         match parse_bytes(&bytes, name, OnBadLine::Skip) {

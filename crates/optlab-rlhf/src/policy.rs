@@ -51,10 +51,7 @@ pub fn save_byte_policy(model: &Llama, dir: &Path) -> Result<()> {
 
 /// A separate model with the same configuration and (copied) weights: the frozen reference.
 pub fn frozen_copy(model: &Llama, dev: &Device) -> Result<Llama> {
-    let m = Llama::new(model.config(), DType::F32, dev, 0)?;
-    m.params()
-        .assign(model.params().tensors(), Path::new("<policy>"))?;
-    Ok(m)
+    Ok(model.deep_copy(dev)?)
 }
 
 /// Logits `[b, t, v]` and final hidden states `[b, t, h]` of one trunk pass.

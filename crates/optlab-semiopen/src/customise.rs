@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use std::path::Path;
 
 use crate::error::Result;
-use candle_core::{DType, Tensor};
+use candle_core::Tensor;
 use optlab_core::models::Llama;
 use optlab_core::tokenizer::Tokenizer;
 use serde::Serialize;
@@ -35,15 +35,7 @@ pub fn public_trainable(model: &Llama, k: usize) -> HashSet<String> {
 /// An independent copy of a model (same configuration, same values, separate storage).
 pub fn clone_model(model: &Llama) -> Result<Llama> {
     let dev = model.params().params()[0].var.device().clone();
-    let copy = Llama::new(model.config(), DType::F32, &dev, 0)?;
-    let tensors = model
-        .params()
-        .tensors()
-        .into_iter()
-        .map(|(n, t)| Ok((n, t.copy()?)))
-        .collect::<Result<_>>()?;
-    copy.params().assign(tensors, Path::new("<model copy>"))?;
-    Ok(copy)
+    Ok(model.deep_copy(&dev)?)
 }
 
 /// Customisation result on a downstream task's held-out data.

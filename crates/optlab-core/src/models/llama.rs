@@ -234,6 +234,21 @@ impl Llama {
         self
     }
 
+    /// An independent f32 copy of the model on `dev` (same ops mode): training one leaves the
+    /// other unchanged, e.g. a frozen reference policy or a model to customise.
+    pub fn deep_copy(&self, dev: &Device) -> Result<Llama> {
+        let copy = Llama::new(&self.cfg, DType::F32, dev, 0)?.with_ops(self.ops);
+        let tensors = self
+            .params()
+            .tensors()
+            .into_iter()
+            .map(|(name, t)| Ok((name, t.copy()?)))
+            .collect::<Result<_>>()?;
+        copy.params()
+            .assign(tensors, std::path::Path::new("<in-memory copy>"))?;
+        Ok(copy)
+    }
+
     /// The configuration.
     pub fn config(&self) -> &LlamaConfig {
         &self.cfg

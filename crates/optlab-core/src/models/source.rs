@@ -194,17 +194,7 @@ impl LoadedModel {
     /// An independent copy (same configuration, copied weights, same tokenizer), so several
     /// fine-tunes can start from one base.
     pub fn try_clone(&self, dev: &Device) -> Result<Self> {
-        let model = Llama::new(self.model.config(), DType::F32, dev, 0)?;
-        let tensors = self
-            .model
-            .params()
-            .tensors()
-            .into_iter()
-            .map(|(k, v)| Ok((k, v.copy()?)))
-            .collect::<Result<_>>()?;
-        model
-            .params()
-            .assign(tensors, Path::new("<in-memory copy>"))?;
+        let model = self.model.deep_copy(dev)?;
         Ok(Self {
             model,
             tokenizer: self.spec.build(Path::new("<in-memory copy>"))?,

@@ -3,14 +3,17 @@
 //! metrics.
 
 mod checkpoint;
+mod config;
+mod metrics;
 mod run_record;
 mod schedule;
 mod trainer;
 
 pub use checkpoint::{Checkpoint, TrainState};
+pub use config::TrainConfig;
 pub use run_record::RUN_RECORD_FILE;
 pub use schedule::CosineSchedule;
-pub use trainer::{evaluate, train_lm, TrainConfig, TrainSummary};
+pub use trainer::{evaluate, train_lm, TrainSummary};
 
 use std::collections::HashMap;
 

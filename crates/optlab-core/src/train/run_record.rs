@@ -8,7 +8,8 @@ use std::path::Path;
 
 use serde_json::{json, Map, Value};
 
-use super::trainer::{append_metrics, truncate_metrics, TrainConfig};
+use super::config::TrainConfig;
+use super::metrics::{append_metrics, truncate_metrics};
 use super::{Checkpoint, TrainOptimizer};
 use crate::checkpoint_io::write_atomic;
 use crate::error::{CoreError, Result};

@@ -21,7 +21,7 @@ pub struct LpArgs {
 pub enum LpCommand {
     /// Solve an LP from an MPS file (fixed or free format, optionally gzip-compressed).
     #[command(
-        after_help = super::solve_cmd::SOLVE_AFTER_HELP
+        after_help = SOLVE_AFTER_HELP
     )]
     Solve(SolveArgs),
     /// Generate an instance family and write it as MPS.
@@ -106,3 +106,10 @@ pub struct GenerateArgs {
     #[arg(long)]
     pub json: bool,
 }
+
+/// The `--help` epilogue of `optlab lp solve`: an example and the exit codes.
+pub const SOLVE_AFTER_HELP: &str = "Example:\n  optlab lp solve afiro.mps.gz --tol 1e-8 \
+    --time-limit 60 --json --write-solution afiro.sol.json\n\nExit status:\n  0  optimal\n  1  error (bad input or options)\n  \
+    2  primal infeasible\n  3  dual infeasible (unbounded)\n  \
+    4  iteration or time limit reached\n  5  numerical error\n\
+    A non-optimal result prints no objective (`objective: null` with --json).";

@@ -7,14 +7,7 @@ use optlab_lp::{read_mps_file, solve, LpSolution, MpsError, MpsFormat, SolveOpti
 use std::io::Write;
 use std::path::Path;
 
-/// The `--help` epilogue of `optlab lp solve`: an example and the exit codes.
-pub const SOLVE_AFTER_HELP: &str = "Example:\n  optlab lp solve afiro.mps.gz --tol 1e-8 \
-    --time-limit 60 --json --write-solution afiro.sol.json\n\nExit status:\n  0  optimal\n  1  error (bad input or options)\n  \
-    2  primal infeasible\n  3  dual infeasible (unbounded)\n  \
-    4  iteration or time limit reached\n  5  numerical error\n\
-    A non-optimal result prints no objective (`objective: null` with --json).";
-
-/// The process exit code for a solve that ended with `status` (see [`SOLVE_AFTER_HELP`]).
+/// The process exit code for a solve that ended with `status` (see [`SOLVE_AFTER_HELP`](super::args::SOLVE_AFTER_HELP)).
 pub fn exit_code(status: Status) -> i32 {
     match status {
         Status::Optimal => 0,
